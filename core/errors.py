@@ -6,6 +6,7 @@ from core.align import AlignmentError
 from core.celeba import CelebAFormatError
 from core.checkpoint import CheckpointError
 from core.images import ImageDecodeError
+from core.portraits import PortraitUnavailableError
 from core.results import ResultsError
 from core.yunet import YuNetModelError
 
@@ -22,5 +23,6 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     UsageError,
     AlignmentError,  # includes NoFaceError
     YuNetModelError,
+    PortraitUnavailableError,
     FileNotFoundError,
 )

@@ -35,9 +35,11 @@ def _sniff_non_image(data: bytes) -> str | None:
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit grey: full range 0..65535 maps to 0..255 (brightness kept, not stretched); 32-bit
+        # integers beyond 16 bits are scaled by their maximum.
         arr = np.asarray(image, dtype=np.float64)
-        top = arr.max() if arr.max() > 255 else 255.0
-        return Image.fromarray((arr / max(top, 1.0) * 255.0).round().astype(np.uint8)).convert("RGB")
+        top = 65535.0 if arr.max() <= 65535 else float(arr.max())
+        return Image.fromarray(np.clip(arr / top * 255.0, 0, 255).round().astype(np.uint8)).convert("RGB")
     if image.mode == "F":
         arr = np.asarray(image, dtype=np.float64)
         arr = (arr - arr.min()) / max(arr.max() - arr.min(), 1e-12) * 255.0
@@ -81,14 +83,21 @@ def decode_image(source: bytes | str | Path, *, max_pixels: int = MAX_PIXELS) ->
     except ImageDecodeError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise ImageDecodeError("the image is too large to decode safely (decompression-bomb limit)") from None
+        raise ImageDecodeError(
+            f"the image has more pixels than the decompression-bomb limit ({min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels):,}); "
+            "refused without decoding"
+        ) from None
     except UnidentifiedImageError:
         raise ImageDecodeError(
             "the file is not an image format we can read (JPEG, PNG, WebP, GIF, BMP, TIFF)"
         ) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        if "truncated" in str(exc).lower() or isinstance(exc, OSError):
-            raise ImageDecodeError(f"the image file is truncated or corrupt ({exc})") from None
+        if "truncated" in str(exc).lower():
+            raise ImageDecodeError(
+                "the image file is truncated: it ends before the picture does (incomplete download?)"
+            ) from None
+        if isinstance(exc, OSError):
+            raise ImageDecodeError(f"the image file is corrupt ({exc})") from None
         raise ImageDecodeError(f"the image could not be decoded ({exc})") from None
     if image.size[0] < 8 or image.size[1] < 8:
         raise ImageDecodeError(f"the image is only {image.size[0]}x{image.size[1]} pixels")

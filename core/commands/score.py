@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import torch
 
@@ -12,7 +14,10 @@ from core.images import decode_image
 
 def add_arguments(parser) -> None:
     parser.add_argument("--models", required=True, help="model folder")
-    parser.add_argument("--image", required=True, help="image file (taken as already aligned, CelebA framing)")
+    parser.add_argument("--image", required=True, help="image file (CelebA-aligned framing unless --align)")
+    parser.add_argument("--align", action="store_true", help="detect and align the face first (core.align)")
+    parser.add_argument("--yunet", default=None, help="YuNet .onnx for --align (default: $FFA_LAB_YUNET, cache)")
+    parser.add_argument("--aligner", choices=["auto", "yunet", "haar"], default="auto", help="detector for --align")
     parser.add_argument("--json", default=None, help="write {scores, predictions} as JSON here")
 
 
@@ -26,6 +31,13 @@ def score_image(bank, image) -> dict[str, float]:
 def run(args) -> int:
     loaded = load_bank(args.models)
     image = decode_image(args.image)
+    if args.align:
+        from core.align import align_face
+
+        result = align_face(image, aligner=args.aligner, yunet_path=args.yunet)
+        coarse = ", coarse" if result.coarse else ""
+        print(f"aligned face {result.chosen} of {len(result.faces)} ({result.aligner}{coarse})", file=sys.stderr)
+        image = result.aligned
     scores = score_image(loaded.bank, image)
     predictions = {name: 1 if value >= 0 else -1 for name, value in scores.items()}
     for name, value in scores.items():
