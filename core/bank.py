@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.attributes import ATTRIBUTE_INDEX, ATTRIBUTES
+
 
 @dataclass(frozen=True)
 class ArchConfig:
@@ -141,6 +143,15 @@ class AttributeBank(nn.Module):
         x = torch.einsum("bgi,goi->bgo", x, self.fc1_weight) + self.fc1_bias
         x = F.dropout(F.relu(x), self.arch.dropout, self.training)
         return (torch.einsum("bgi,goi->bgo", x, self.fc2_weight) + self.fc2_bias).squeeze(-1)
+
+    @classmethod
+    def initialised(cls, attributes: list[str], arch: ArchConfig, seed: int) -> AttributeBank:
+        """Fresh networks whose initial weights depend only on (seed, attribute), not on the bank."""
+        torch.manual_seed(seed)
+        full = cls(list(ATTRIBUTES), arch)
+        if list(attributes) == list(ATTRIBUTES):
+            return full
+        return cls.from_networks(attributes, arch, [full.network_state(ATTRIBUTE_INDEX[a]) for a in attributes])
 
     # --- splitting into and stacking from per-attribute networks -----------------------------
     def network_state(self, k: int) -> dict[str, torch.Tensor]:
