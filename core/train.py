@@ -48,7 +48,7 @@ class TrainConfig:
     balance: str = "full"  # full | sqrt | none
     hflip: bool = True  # our deviation from the paper (no augmentation): 16x less data here
     val_fraction: float = 0.1
-    balance_weight: float = 1.0  # calibration objective: accuracy + w * balanced accuracy
+    balance_weight: float = 0.5  # calibration objective: accuracy + w * balanced accuracy
     seed: int = 0
     limit: int | None = None  # use only the first N training images (tests, smoke runs)
     arch: ArchConfig = field(default_factory=ArchConfig)
@@ -197,15 +197,15 @@ def train_bank(
     train_idx, val_idx = split_train_val(ids, config.val_fraction, config.seed)
     mean, std = channel_stats(images[train_idx])
     config = replace(config, arch=replace(config.arch, mean=mean, std=std))
-    torch.manual_seed(config.seed)
-    bank = AttributeBank(list(config.attributes), config.arch).to(device)
+    bank = AttributeBank.initialised(list(config.attributes), config.arch, config.seed).to(device)
     bank = bank.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(bank, config)
     history: list[dict] = []
     start_epoch = 0
     if resume and (state_dir / "state.json").is_file():
         saved = json.loads((state_dir / "state.json").read_text())
-        if TrainConfig.from_json(saved["config"]) != config:
+        # the operating point is chosen after training: resuming may re-calibrate with another weight
+        if replace(TrainConfig.from_json(saved["config"]), balance_weight=config.balance_weight) != config:
             raise UsageError(f"{state_dir}: the saved run used a different configuration (same flags needed to resume)")
         _restore(bank, optimizer, load_file(state_dir / "state.safetensors", device=device))
         history, start_epoch = saved["history"], saved["epoch"]
@@ -258,7 +258,7 @@ def finalize(bank, config, data, out, val_images, val_labels, history, log) -> d
     for g, name in enumerate(bank.attributes):
         meta[name] = {
             "threshold": thresholds[g],
-            "training": config.to_json() | {"history": [h["epoch"] for h in history][-1:]},
+            "training": config.to_json() | {"epochs_completed": len(history)},
             "data_fingerprint": data.fingerprint(),
             "metrics": {
                 "val_accuracy": float(calibrated.accuracy[g]),

@@ -20,6 +20,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--balance", choices=["full", "sqrt", "none"], default=defaults.balance)
+    parser.add_argument("--balance-weight", type=float, default=defaults.balance_weight,
+                        help="operating point: maximise accuracy + W x balanced accuracy on validation")  # fmt: skip
     parser.add_argument("--no-hflip", action="store_true", help="no mirror augmentation (the paper's setting)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
@@ -36,6 +38,7 @@ def run(args) -> int:
         batch_size=args.batch_size,
         lr=args.lr,
         balance=args.balance,
+        balance_weight=args.balance_weight,
         hflip=not args.no_hflip,
         limit=args.limit,
         seed=args.seed,
