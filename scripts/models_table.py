@@ -1,7 +1,7 @@
 """Write docs/models.md: the default bank's test evaluation beside the baselines and anchors.
 
-    ffa-lab evaluate --models assets/models/default --celeba ../shared/celeba --split test --json r.json
-    python scripts/models_table.py r.json > docs/models.md
+ffa-lab evaluate --models assets/models/default --celeba ../shared/celeba --split test --json r.json
+python scripts/models_table.py r.json > docs/models.md
 """
 
 import json
@@ -31,7 +31,9 @@ def main(argv: list[str]) -> int:
     moon_mean = np.mean([m for _, m in ANCHORS.values()])
     print("# The default model bank\n")
     print("`assets/models/default/`: 40 per-attribute networks (docs/method.md), trained by")
-    print("`python scripts/train_default.py` (= `ffa-lab train --celeba ../shared/celeba --out assets/models/default --seed 0`)")
+    print(
+        "`python scripts/train_default.py` (= `ffa-lab train --celeba ../shared/celeba --out assets/models/default --seed 0`)"
+    )
     print("on the 10,000 train-partition images of the shared CelebA subset (9,000 train + 1,000 validation),")
     print("evaluated on its 5,000 test images with")
     print("`ffa-lab evaluate --models assets/models/default --celeba ../shared/celeba --split test --json r.json`;")
