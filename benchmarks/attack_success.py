@@ -1,0 +1,112 @@
+"""Issue 3's acceptance experiment: attack success, median L∞ and median PASS per attack.
+
+For each attribute (default Smiling, Male, Eyeglasses, Young) take the first N (default 200)
+correctly classified test images of the shared CelebA subset (file order), flip each with every
+attack, and print the success rate, the median L∞ (grey levels) and the median PASS of the
+successes. It also splits the images by whether the score overshoots its label (|f| > 1), the
+case where FGS and FGV point away from the boundary (docs/attacks.md).
+
+Run: ``python benchmarks/attack_success.py [--models DIR] [--n 200] [--json FILE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from core.attacks import ATTACKS, AttackParams  # noqa: E402
+from core.attacks.run import attack_images  # noqa: E402
+from core.attributes import resolve_attributes  # noqa: E402
+from core.celeba import load_celeba  # noqa: E402
+from core.checkpoint import load_bank  # noqa: E402
+from core.evaluate import bank_scores  # noqa: E402
+from core.imagecache import load_images  # noqa: E402
+
+
+def _median(values: np.ndarray) -> float | None:
+    return float(np.median(values)) if len(values) else None
+
+
+def run_attribute(bank, faces, scores, labels, attribute: str, n: int, methods: list[str], params: AttackParams):
+    k = bank.attributes.index(attribute)
+    correct = np.flatnonzero(np.where(scores[:, k] >= 0, 1, -1) == labels[:, k])[:n]
+    images, before = faces[correct], scores[correct, k]
+    over = np.abs(before) > 1
+    row = {"n": int(len(correct)), "overshoot": int(over.sum()), "methods": {}}
+    for method in methods:
+        started = time.perf_counter()
+        r = attack_images(bank, images, attribute, method, params=params)
+        ok = r.success
+        row["methods"][method] = {
+            "success": 100.0 * float(ok.mean()),
+            "success_overshoot": 100.0 * float(ok[over].mean()) if over.any() else None,
+            "success_within_1": 100.0 * float(ok[~over].mean()) if (~over).any() else None,
+            "median_linf": _median(r.linf[ok]),
+            "median_l2": _median(r.l2[ok]),
+            "median_pass": _median(r.pass_score[ok]),
+            "pass_ge_099": 100.0 * float((r.pass_score[ok] >= 0.99).mean()) if ok.any() else None,
+            "seconds": time.perf_counter() - started,
+        }
+    return row
+
+
+def print_row(attribute: str, row: dict) -> None:
+    print(f"\n{attribute}: {row['n']} correctly classified test images, {row['overshoot']} with |f| > 1")
+    print(f"  {'attack':<9} {'success%':>8} {'|f|>1':>7} {'|f|<=1':>7} {'med Linf':>8} {'med L2':>8} "
+          f"{'med PASS':>8} {'PASS>=.99':>9} {'time s':>7}")  # fmt: skip
+    for method, m in row["methods"].items():
+
+        def fmt(value, spec):
+            return format(value, spec) if value is not None else "-"
+
+        print(f"  {method:<9} {m['success']:>8.1f} {fmt(m['success_overshoot'], '>7.1f'):>7} "
+              f"{fmt(m['success_within_1'], '>7.1f'):>7} {fmt(m['median_linf'], '>8.1f'):>8} "
+              f"{fmt(m['median_l2'], '>8.1f'):>8} {fmt(m['median_pass'], '>8.4f'):>8} "
+              f"{fmt(m['pass_ge_099'], '>9.1f'):>9} {m['seconds']:>7.1f}")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=str(REPO / "assets" / "models" / "default"))
+    parser.add_argument("--celeba", default=os.environ.get("FFA_SHARED", str(REPO.parent / "shared")) + "/celeba")
+    parser.add_argument("--attributes", default="Smiling,Male,Eyeglasses,Young")
+    parser.add_argument("--methods", default=",".join(ATTACKS))
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--max-scale", type=float, default=AttackParams().max_scale)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", default=None, help="also write the numbers here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    bank = load_bank(args.models).bank
+    data = load_celeba(args.celeba)
+    ids = data.split_ids("test")
+    faces = np.ascontiguousarray(load_images(data, ids))
+    scores = bank_scores(bank, faces)
+    labels = data.labels_for(ids)
+    label_columns = [resolve_attributes("all").index(a) for a in bank.attributes]
+    labels = labels[:, label_columns]
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    params = AttackParams(max_scale=args.max_scale)
+    print(f"models {args.models}; max scale {params.max_scale:g} grey levels; test images {len(ids)}")
+    out = {"models": str(args.models), "params": params.__dict__, "attributes": {}}
+    for attribute in resolve_attributes(args.attributes):
+        row = run_attribute(bank, faces, scores, labels, attribute, args.n, methods, params)
+        out["attributes"][attribute] = row
+        print_row(attribute, row)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""FGS, the fast gradient sign attack (Goodfellow, Shlens and Szegedy, ICLR 2015; method notes §5).
+
+Direction: the sign of the gradient of the current label's loss, ascended,
+
+    d = sign(∇ₓ J(x, y)) = sign((f(x) − y) ∇ₓ f(x)),  y = sign(f(x)),
+
+already unit L∞ (every pixel channel moves by the scale, except where the gradient is exactly 0).
+As for FGV, the factor (f − y) points away from the boundary when |f| > 1, so FGS cannot flip
+images whose score overshoots its label; both goals use the current prediction as y (see fgv.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core.attacks.criteria import prediction
+from core.attacks.scorer import BankScorer
+from core.attacks.search import AttackParams, run_attack
+
+
+def fgs_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):
+    """sign(∇ₓ ½(f(x) − y)²), y the current prediction; (direction, forward passes, backward passes)."""
+    y = prediction(score_before).to(x.dtype)
+    _, grad = scorer.gradient(x, lambda f: 0.5 * (f - y) ** 2)
+    return torch.sign(grad), len(x), len(x)
+
+
+def fgs(model: BankScorer, images: np.ndarray, targets: np.ndarray | None, *, params: AttackParams | None = None,
+        goal: str = "flip"):  # fmt: skip
+    """FGS on uint8 images (B, H, W, 3); success is judged against ``targets`` (None = flip)."""
+    return run_attack("fgs", fgs_direction, model, images, targets, params, goal)

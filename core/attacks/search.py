@@ -1,0 +1,276 @@
+"""The shared scale search (method notes §5) and the driver every attack runs through.
+
+An attack only supplies a direction d (per sample, any scale); here it is normalised to unit L∞, so
+the scale s reads in grey levels, and the integer images
+
+    x'(s) = clip(round(x + s · d), 0, 255)
+
+are scored for growing s = first_scale · growth^k (capped at ``max_scale``). The first s whose
+prediction equals the goal sign starts a binary search in the last interval [lo, hi] (lo does not
+flip, hi flips) until hi − lo ≤ ``tolerance``; the result is hi. A sample that has not flipped at
+``max_scale`` has failed (scale NaN). All samples are searched together: each iteration evaluates,
+in one batched forward, only the samples still searching (per-sample early stopping), each at its
+own next scale; a candidate whose integer image equals the one at its bracket's end is not scored
+again (same image, same score). Success is finally re-decided on the uint8 image that is returned.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.attacks.criteria import GOALS, is_success, prediction
+from core.attacks.result import AttackResult, SearchTrace
+from core.attacks.scorer import BankScorer, to_nchw, to_nhwc
+from core.distances import l2, linf
+
+
+@dataclass(frozen=True)
+class AttackParams:
+    """Search and method settings (grey levels). Defaults are the ones all results use."""
+
+    first_scale: float = 0.5  # first scale tried
+    growth: float = 2.0  # factor between growing steps
+    max_scale: float = 64.0  # no flip at this L∞ -> failed ("robust")
+    tolerance: float = 0.05  # binary search stops when hi - lo <= tolerance
+    overshoot: float = 0.02  # DeepFool: push the accumulated step this much past the boundary
+    max_iterations: int = 20  # DeepFool: linearised steps at most
+    steps: int = 10  # iterative FFA: gradient steps at most
+    step_size: float = 1.0  # iterative FFA: L∞ of each step, grey levels
+
+    def __post_init__(self) -> None:
+        if not (0 < self.first_scale <= self.max_scale) or self.growth <= 1 or self.tolerance <= 0:
+            raise ValueError("need 0 < first_scale <= max_scale, growth > 1 and tolerance > 0")
+        if self.max_iterations < 1 or self.steps < 1 or self.step_size <= 0 or self.overshoot < 0:
+            raise ValueError("need max_iterations >= 1, steps >= 1, step_size > 0 and overshoot >= 0")
+
+
+def perturb(images: torch.Tensor, direction: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """clip(round(x + s·d), 0, 255) as float; x, d (n, C, H, W) or (n, H, W, C), s (n,) float32.
+
+    The one place the integer image is made (the search, the results and :func:`apply_scale` agree
+    bit for bit): s·d and the sum are separate float32 operations, round is half-to-even.
+    """
+    s = scale.to(torch.float32).reshape(-1, *([1] * (images.dim() - 1)))
+    return torch.clamp(torch.round(images + s * direction), 0, 255)
+
+
+def unit_linf(direction: torch.Tensor) -> torch.Tensor:
+    """Each sample's direction divided by its largest absolute entry (zero stays zero); float32."""
+    peak = direction.abs().flatten(1).amax(dim=1).reshape(-1, *([1] * (direction.dim() - 1)))
+    return torch.where(peak > 0, direction / peak.clamp_min(torch.finfo(direction.dtype).tiny), 0.0).float()
+
+
+@dataclass
+class _State:
+    lo: np.ndarray  # largest scale known not to flip
+    hi: np.ndarray  # smallest scale known to flip (inf until one does)
+    lo_score: np.ndarray  # the attacked score at lo and at hi
+    hi_score: np.ndarray
+    nxt: np.ndarray  # next scale to try
+    done: np.ndarray
+    scales: list[list[float]]
+    scores: list[list[float]]
+
+
+def _start(score_before: np.ndarray, target: np.ndarray, direction: torch.Tensor, params: AttackParams) -> _State:
+    n = len(target)
+    zero = (direction.flatten(1).abs().amax(dim=1) == 0).cpu().numpy()
+    already = is_success(score_before, target)  # goal "correct" on a correctly classified image
+    return _State(
+        lo=np.zeros(n), hi=np.where(already, 0.0, np.inf), lo_score=score_before.copy(), hi_score=score_before.copy(),
+        nxt=np.full(n, np.float32(params.first_scale), np.float64), done=already | zero,
+        scales=[[0.0] for _ in range(n)], scores=[[float(f)] for f in score_before],
+    )  # fmt: skip
+
+
+def _advance(state: _State, index: np.ndarray, scores: np.ndarray, flipped: np.ndarray, params: AttackParams) -> None:
+    """Update the brackets of the samples just evaluated and choose each one's next scale."""
+    for i, score, hit in zip(index, scores, flipped, strict=True):
+        s = state.nxt[i]
+        state.scales[i].append(float(s))
+        state.scores[i].append(float(score))
+        if hit:
+            state.hi[i], state.hi_score[i] = s, score
+        else:
+            state.lo[i], state.lo_score[i] = s, score
+        if np.isinf(state.hi[i]):  # still growing
+            if s >= params.max_scale:
+                state.done[i] = True
+            else:
+                state.nxt[i] = np.float32(min(s * params.growth, params.max_scale))
+        elif state.hi[i] - state.lo[i] <= params.tolerance:
+            state.done[i] = True
+        else:
+            mid = np.float32((state.lo[i] + state.hi[i]) / 2)
+            if not (state.lo[i] < mid < state.hi[i]):  # float32 cannot split the interval further
+                state.done[i] = True
+            state.nxt[i] = mid
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    return (a == b).flatten(1).all(dim=1).cpu().numpy()
+
+
+def _evaluate(scorer: BankScorer, x: torch.Tensor, direction: torch.Tensor, state: _State, index: np.ndarray,
+              ends: list[torch.Tensor]):  # fmt: skip
+    """Scores of the integer images at each sample's next scale; (scores, uint8 images, forwards used).
+
+    ``ends`` holds each sample's uint8 images at lo and at hi. A candidate identical to one of them
+    has that scale's score exactly, so it is not scored again: the result is the same as scoring
+    it, at no forward pass. Along a sign direction (FGS) the image only changes at half-integer
+    scales, so most binary search steps cost nothing.
+    """
+    idx = torch.as_tensor(index, device=x.device)
+    scale = torch.as_tensor(state.nxt[index], dtype=torch.float32, device=x.device)
+    images = perturb(x[idx], direction[idx], scale)
+    small = images.to(torch.uint8)
+    same_lo = _same(small, ends[0][idx])
+    same_hi = np.isfinite(state.hi[index]) & _same(small, ends[1][idx]) & ~same_lo
+    scores = np.where(same_lo, state.lo_score[index], state.hi_score[index])
+    need = np.flatnonzero(~(same_lo | same_hi))
+    if len(need):
+        picked = torch.as_tensor(need, device=x.device)
+        scores[need] = scorer.scores(images[picked], idx[picked]).double().cpu().numpy()
+    return scores, small, len(need)
+
+
+def scale_search(
+    scorer: BankScorer,
+    x: torch.Tensor,
+    direction: torch.Tensor,
+    target: np.ndarray,
+    score_before: np.ndarray,
+    params: AttackParams,
+) -> tuple[np.ndarray, list[SearchTrace], int]:
+    """Smallest flipping scale per sample (NaN = failed), the traces and the forward-pass count.
+
+    x float (B, 3, H, W) integer-valued, direction (B, 3, H, W) with unit L∞, target (B,) ±1.
+    """
+    state = _start(score_before, target, direction, params)
+    ends = [x.to(torch.uint8), torch.zeros_like(x, dtype=torch.uint8)]  # images at lo and at hi
+    forwards = 0
+    with torch.no_grad():
+        while not state.done.all():
+            index = np.flatnonzero(~state.done)
+            scores, small, used = _evaluate(scorer, x, direction, state, index, ends)
+            forwards += used
+            flipped = is_success(scores, target[index])
+            for end, rows in ((ends[1], flipped), (ends[0], ~flipped)):
+                if rows.any():
+                    end[torch.as_tensor(index[rows], device=x.device)] = small[torch.as_tensor(rows, device=x.device)]
+            _advance(state, index, scores, flipped, params)
+    found = np.where(np.isfinite(state.hi), state.hi, np.nan)
+    traces = []
+    for scales, scores in zip(state.scales, state.scores, strict=True):
+        order = np.argsort(scales, kind="stable")
+        traces.append(SearchTrace(np.asarray(scales)[order], np.asarray(scores, dtype=np.float64)[order]))
+    return found, traces, forwards
+
+
+# direction_fn(scorer, x (B,3,H,W) float, target (B,) ±1 tensor, score_before (B,) tensor, params)
+#   -> (direction (B,3,H,W), forward passes, backward passes)
+DirectionFn = Callable[..., tuple[torch.Tensor, int, int]]
+
+
+def run_attack(
+    method: str,
+    direction_fn: DirectionFn,
+    scorer: BankScorer,
+    images: np.ndarray,
+    targets: np.ndarray | None,
+    params: AttackParams | None = None,
+    goal: str = "flip",
+) -> AttackResult:
+    """Score, take the attack's direction, search the scale, and package an :class:`AttackResult`.
+
+    images uint8 (B, H, W, 3); targets (B,) ±1 goal signs, or None for goal "flip" (the opposite of
+    each current prediction).
+    """
+    started = time.perf_counter()
+    params = params or AttackParams()
+    if goal not in GOALS:
+        raise ValueError(f"goal must be one of {', '.join(GOALS)}, not {goal!r}")
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3 or len(images) != len(scorer):
+        raise ValueError(f"expected uint8 images ({len(scorer)}, H, W, 3), got {images.dtype} {images.shape}")
+    x = to_nchw(images, scorer.device)
+    with torch.no_grad():
+        before_t = scorer.scores(x)
+    before = before_t.double().cpu().numpy()
+    if targets is None:
+        targets = -prediction(before)
+    targets = np.asarray(targets).astype(np.int64)
+    if targets.shape != (len(images),) or not np.isin(targets, (-1, 1)).all():
+        raise ValueError("targets must be one ±1 value per image")
+    target_t = torch.as_tensor(targets, device=scorer.device)
+    raw, fwd, bwd = direction_fn(scorer, x, target_t, before_t, params)
+    direction = unit_linf(raw)
+    found, traces, search_fwd = scale_search(scorer, x, direction, targets, before, params)
+    # the returned image: the flipping scale, or the strongest one tried for a failed sample
+    final = np.where(np.isnan(found), params.max_scale, found)
+    zero = (direction.flatten(1).abs().amax(dim=1) == 0).cpu().numpy()
+    final = np.where(zero, 0.0, final)
+    with torch.no_grad():
+        adv_t = perturb(x, direction, torch.as_tensor(final, dtype=torch.float32, device=x.device))
+        after = scorer.scores(adv_t).double().cpu().numpy()
+    adversarial = to_nhwc(adv_t)
+    success = is_success(after, targets) & ~np.isnan(found)
+    return AttackResult(
+        method=method, goal=goal, attributes=scorer.attributes, adversarial=adversarial, success=success,
+        scale=np.where(success, found, np.nan), score_before=before, score_after=after,
+        l2=np.atleast_1d(l2(adversarial, images)), linf=np.atleast_1d(linf(adversarial, images)), pass_score=None,
+        forward_passes=len(images) * 2 + fwd + search_fwd, backward_passes=bwd, trace=tuple(traces),
+        direction=direction.permute(0, 2, 3, 1).cpu().numpy(), target=targets,
+        seconds=time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def growing_scales(params: AttackParams) -> list[float]:
+    """The growing-phase grid (for docs and tests): first_scale · growth^k up to max_scale."""
+    k = math.ceil(math.log(params.max_scale / params.first_scale, params.growth) - 1e-12)
+    grid, s = [], np.float32(params.first_scale)
+    for _ in range(k + 1):
+        grid.append(float(s))
+        if s >= params.max_scale:
+            break
+        s = np.float32(min(s * params.growth, params.max_scale))
+    return grid
+
+
+# step_fn(f (n,), ∇ₓf (n, 3, H, W), target (n,), delta (n, 3, H, W)) -> the new delta
+StepFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def iterate_steps(
+    scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before: torch.Tensor, steps: int, step_fn: StepFn
+) -> tuple[torch.Tensor, int, int]:
+    """Accumulate a perturbation over up to ``steps`` gradient steps, for the iterative attacks.
+
+    Every step scores and differentiates the *integer* image clip(round(x + delta)) of each sample
+    still active, stops the samples whose integer image already reaches the goal sign, and lets
+    ``step_fn`` move the others (delta itself stays real-valued, so sub-grey-level steps add up).
+    Returns (delta (B, 3, H, W) with x + delta in [0, 255], forward passes, backward passes); the
+    shared scale search then runs along delta.
+    """
+    delta = torch.zeros_like(x)
+    active = ~is_success(score_before, target)
+    forwards = 0
+    for _ in range(steps):
+        idx = active.nonzero().squeeze(1)
+        if len(idx) == 0:
+            break
+        point = torch.clamp(torch.round(x[idx] + delta[idx]), 0, 255)
+        f, grad = scorer.gradient(point, lambda score: score, idx)
+        forwards += len(idx)
+        hit = is_success(f, target[idx])
+        active[idx[hit]] = False
+        go, keep = idx[~hit], ~hit
+        moved = step_fn(f[keep], grad[keep], target[go].to(x.dtype), delta[go])
+        delta[go] = torch.clamp(x[go] + moved, 0, 255) - x[go]
+    return delta, forwards, forwards
