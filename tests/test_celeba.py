@@ -124,3 +124,32 @@ def test_full_official_label_files_parse(shared):
 def test_shared_subset_loads(shared):
     data = load_celeba(shared / "celeba")
     assert len(data.split_ids("train")) == 10000 and len(data.split_ids("test")) == 5000
+
+
+def test_extra_images_are_tolerated_and_ignored(tiny_celeba):
+    (tiny_celeba / "img_align_celeba" / "999999.jpg").write_bytes(b"not even an image")
+    (tiny_celeba / "img_align_celeba" / "notes.txt").write_text("hello")
+    data = load_celeba(tiny_celeba)
+    assert "999999.jpg" not in data.split_ids("train") + data.split_ids("test")
+
+
+def test_truncated_label_file_names_the_cut_line(tiny_celeba):
+    path = tiny_celeba / "list_attr_celeba.txt"
+    text = path.read_text()
+    path.write_text(text[: len(text) - 50])  # cut inside the last row, as an interrupted download would
+    with pytest.raises(CelebAFormatError, match=r"list_attr_celeba.txt:66: expected 41 columns"):
+        load_celeba(tiny_celeba)
+
+
+def test_old_mac_line_endings_parse(tiny_celeba):
+    for name in ("list_attr_celeba.txt", "list_eval_partition.txt"):
+        path = tiny_celeba / name
+        path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    assert len(load_celeba(tiny_celeba).split_ids("test")) == 16
+
+
+def test_utf16_label_file_is_named_as_an_encoding_problem(tiny_celeba):
+    path = tiny_celeba / "list_attr_celeba.txt"
+    path.write_bytes(path.read_text().encode("utf-16"))
+    with pytest.raises(CelebAFormatError, match=r"list_attr_celeba.txt:1: not UTF-8"):
+        load_celeba(tiny_celeba)
