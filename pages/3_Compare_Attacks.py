@@ -1,0 +1,43 @@
+"""Compare attacks: the same face and attribute under every registered attack, side by side."""
+
+import streamlit as st
+
+from core.attacks import ATTACK_LABELS, ATTACKS
+from core.ui import cache
+from core.ui.flips import amplified_perturbation, comparison_table
+from core.ui.picker import face_picker
+from core.ui.sidebar import AppContext, run_page
+from core.ui.widgets import attribute_select, fmt, score_text, show_image
+
+
+def render(ctx: AppContext) -> None:
+    loaded = ctx.require_bank()
+    face = face_picker(ctx, "compare")
+    if face is None:
+        return
+    attribute = attribute_select("compare", list(loaded.attributes))
+    views = {}
+    progress = st.progress(0.0, text="Running the attacks…")
+    for i, method in enumerate(ATTACKS):
+        views[method] = cache.flip(ctx.model_key, loaded.bank, face.aligned, attribute, method)
+        progress.progress((i + 1) / len(ATTACKS), text=f"{ATTACK_LABELS[method]} done")
+    progress.empty()
+    show_image(face.aligned, f"Original · {attribute} score {score_text(views['ffa'].score_before)}", height=220)
+    cols = st.columns(len(views))
+    for col, (method, view) in zip(cols, views.items(), strict=True):
+        col.markdown(f"**{ATTACK_LABELS[method]}**")
+        mark = "✅ flipped" if view.success else "❌ not flipped"
+        show_image(view.adversarial, f"{mark} · score {score_text(view.score_after)}", height=220, where=col)
+        amplified, factor = amplified_perturbation(view.original, view.adversarial)
+        show_image(amplified, f"δ ×{factor:.0f}", height=220, where=col)
+        col.caption(
+            f"scale {fmt(view.scale)} · L2 {fmt(view.l2, 1)} · L∞ {fmt(view.linf, 0)} · PASS {fmt(view.pass_score, 4)}"
+        )
+    st.dataframe(comparison_table(views, ATTACK_LABELS), hide_index=True, key="compare_table")
+    st.caption(
+        "Every attack is judged the same way: the sign of the network's score on the saved integer image. "
+        "Smaller scale / L2 / L∞ and higher PASS mean a less visible perturbation."
+    )
+
+
+run_page("Compare attacks", "⚖️", render)

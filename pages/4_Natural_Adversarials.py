@@ -1,0 +1,118 @@
+"""Natural adversarials: misclassified faces that a tiny perturbation corrects (saved results or mined live)."""
+
+import streamlit as st
+
+from core import figures
+from core.attributes import ATTRIBUTES
+from core.ui import cache, state
+from core.ui.errors import guarded
+from core.ui.gallery import SORT_KEYS, GalleryFilter, filter_rows, mine, summary_table
+from core.ui.settings import results_root
+from core.ui.sidebar import AppContext, run_page
+from core.ui.widgets import attribute_select, fmt, score_text, show_image
+
+PER_PAGE = 24
+COLUMNS = 6
+
+
+def render(ctx: AppContext) -> None:
+    source = st.radio(
+        "Results", ["saved", "live"], horizontal=True, key="gallery_source",
+        format_func={"saved": "Saved results (ffa-lab natural)", "live": "Mine one attribute live"}.get,
+    )  # fmt: skip
+    results = _saved(ctx) if source == "saved" else _live(ctx)
+    if results is None:
+        return
+    with st.expander("Summary per split and attribute", expanded=source == "saved"):
+        st.plotly_chart(figures.natural_rates(results), key="gallery_rates")
+        extra = figures.extra_epochs_bars(results)
+        if extra is not None:
+            st.plotly_chart(extra, key="gallery_extra_epochs")
+        st.dataframe(summary_table(results), hide_index=True, height=300)
+    chosen = _filters(results)
+    rows = filter_rows(results.samples, chosen)
+    st.markdown(f"**{len(rows):,}** corrected misclassifications match (sorted by {chosen.sort}).")
+    if rows.empty:
+        return
+    if ctx.require_dataset("Showing the faces") is None:
+        st.dataframe(rows.head(200), hide_index=True)
+        return
+    _grid(ctx, rows)
+
+
+def _saved(ctx: AppContext):
+    folder = results_root() / "natural"
+    st.caption(f"Reading `{folder}`.")
+    results = guarded(
+        "Reading the natural-adversarial results", cache.natural, cache.folder_stamp(str(folder)), expected=True
+    )
+    if results is None:
+        st.info("Compute them with `ffa-lab natural --celeba DIR --out assets/results/default/natural`, "
+                "or mine one attribute live (above).")  # fmt: skip
+    return results
+
+
+def _live(ctx: AppContext):
+    loaded = ctx.require_bank()
+    if ctx.require_dataset("Mining natural adversarials") is None:
+        return None
+    left, middle, right = st.columns(3)
+    attribute = attribute_select("gallery", list(loaded.attributes), where=left)
+    split = middle.radio("Split", ["test", "train"], horizontal=True, key="gallery_split")
+    limit = right.select_slider("Images to scan", [100, 200, 500, 1000, 2000, 5000], value=100, key="gallery_limit")
+    wanted = (ctx.model_key, ctx.dataset_folder, attribute, split, limit)
+    if st.button(f"Mine {attribute} on {limit} {split} images", key="gallery_mine"):
+        bar = st.progress(0.0, text="Scoring the images…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Correcting misclassified faces: {done}/{total}")
+
+        mined = guarded("Mining", mine, loaded, ctx.celeba, ctx.model_key, attribute, split, limit, progress)
+        bar.empty()
+        if mined is not None:
+            st.session_state["gallery_mined"] = (wanted, mined)
+    stored = st.session_state.get("gallery_mined")
+    if stored is None or stored[0] != wanted:
+        st.caption("Press the button to mine: FFA aimed at the true label of every face the network gets wrong.")
+        return None
+    return stored[1]
+
+
+def _filters(results) -> GalleryFilter:
+    present = sorted(set(results.samples["attribute"]), key=ATTRIBUTES.index)
+    cols = st.columns([3, 2, 2, 2])
+    attributes = cols[0].multiselect("Attributes", present, key="gallery_attributes", placeholder="all")
+    splits = cols[1].multiselect(
+        "Splits", sorted(set(results.samples["split"])), key="gallery_splits", placeholder="all"
+    )
+    min_pass = cols[2].select_slider(
+        "PASS at least", [0.0, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999], key="gallery_min_pass"
+    )
+    sort = cols[3].selectbox("Sort by", list(SORT_KEYS), key="gallery_sort")
+    natural_only = st.checkbox("Only natural adversarial samples (PASS ≥ τ)", key="gallery_natural_only")
+    return GalleryFilter(tuple(attributes), tuple(splits), float(min_pass), natural_only, sort)
+
+
+def _grid(ctx: AppContext, rows) -> None:
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    page = st.number_input("Page", 1, pages, 1, key="gallery_page") if pages > 1 else 1
+    shown = rows.iloc[(page - 1) * PER_PAGE : page * PER_PAGE]
+    for start in range(0, len(shown), COLUMNS):
+        for col, (_, row) in zip(st.columns(COLUMNS), shown.iloc[start : start + COLUMNS].iterrows(), strict=False):
+            face = guarded("Loading the face", cache.dataset_face, ctx.dataset_folder, row["image_id"])
+            if face is None:
+                continue
+            truth = "present" if row["label"] > 0 else "absent"
+            show_image(face.aligned, f"{row['image_id']} · {row['attribute']} truly {truth}", height=180, where=col)
+            col.caption(f"score {score_text(row['score_before'])}→{score_text(row['score_after'])} · L∞ {fmt(row['linf'], 0)} · "
+                        f"PASS {fmt(row['pass'], 4)}{' · natural' if row['natural'] else ''}")  # fmt: skip
+            if col.button("Open in flip view", key=f"gallery_open_{row['split']}_{row['image_id']}_{row['attribute']}"):
+                face_ref = f"dataset:{row['image_id']}"
+                state.publish(face=face_ref, attr=row["attribute"], attack="ffa")
+                st.switch_page(
+                    "pages/2_Flip_Attribute.py",
+                    query_params={"face": face_ref, "attr": row["attribute"], "attack": "ffa"},
+                )
+
+
+run_page("Natural adversarials", "🌱", render)

@@ -1,0 +1,46 @@
+"""Robustness dashboard: the study's per-attribute table, success and PASS charts, side effects, anchors."""
+
+import streamlit as st
+
+from core import figures
+from core.ui import cache
+from core.ui.errors import guarded
+from core.ui.settings import results_root
+from core.ui.sidebar import AppContext, run_page
+
+
+def render(ctx: AppContext) -> None:
+    folder = results_root() / "study"
+    study = guarded("Reading the study results", cache.study, cache.folder_stamp(str(folder)), expected=True)
+    if study is None:
+        st.info(
+            "Run the study with `ffa-lab study --celeba DIR --out assets/results/default/study` "
+            "(or set FFA_LAB_RESULTS to a results folder holding `study/`)."
+        )
+        return
+    settings = study.summary.get("settings", {})
+    st.caption(
+        f"`{folder}` · {settings.get('n_images')} {settings.get('split')} images · attacks "
+        f"{', '.join(a.upper() for a in study.attacks)} · τ = {settings.get('tau')} · created "
+        f"{study.summary.get('created')}"
+    )
+    st.subheader("Per attribute, most robust first (click a column to sort)")
+    table = figures.robustness_table(study)
+    st.dataframe(table, hide_index=True, height=min(420, 35 * (len(table) + 1) + 3), key="dash_table")
+    if study.summary.get("ranking_criterion"):
+        st.caption(f"Ranking: {study.summary['ranking_criterion']}.")
+    st.plotly_chart(figures.success_bars(study), key="dash_success")
+    left, right = st.columns(2)
+    left.plotly_chart(figures.pass_box(study), key="dash_pass")
+    right.plotly_chart(figures.accuracy_vs_anchors(study.summary), key="dash_anchors")
+    st.plotly_chart(figures.side_effect_heatmap(study), key="dash_side_effects")
+    st.subheader("Where each network is attacked: mean |δ| of FFA's perturbations")
+    chosen = st.multiselect(
+        "Attributes", study.attributes, default=study.ranking[-8:][::-1], key="dash_maps",
+        help="Defaults to the 8 least robust attributes.",
+    )  # fmt: skip
+    if chosen:
+        st.plotly_chart(figures.mean_perturbation_heatmaps(study, chosen), key="dash_mean_delta")
+
+
+run_page("Robustness dashboard", "📊", render)

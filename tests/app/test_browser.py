@@ -1,0 +1,206 @@
+"""End to end: ``streamlit run app.py`` on a free port, driven by Debian's Chromium through Playwright.
+
+Over every page: pick a bundled portrait, flip Smiling, flip all 40, open the gallery and the
+dashboard; images and charts must be visible and no page may show an exception. Full-page
+screenshots go to test-artifacts/app/ (gitignored). Chromium comes from ``apt-get install chromium``
+(never ``playwright install``); the test skips when it or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, shared_dir
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts" / "app"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+SLOW = 300_000  # ms: a cold flip-all on a busy shared 2-core CPU
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(app_models, app_results, tmp_path):
+    """A headless Streamlit server on the test bank and results, no dataset; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "FFA_LAB_MODELS": str(app_models), "FFA_LAB_RESULTS": str(app_results)}
+    env.pop("FFA_LAB_CELEBA", None)
+    shared = shared_dir()
+    if shared and (shared / "models/yunet/face_detection_yunet_2026may.onnx").is_file():
+        env["FFA_LAB_YUNET"] = str(shared / "models/yunet/face_detection_yunet_2026may.onnx")
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--browser.gatherUsageStats", "false"]  # fmt: skip
+    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.time() > deadline:
+                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser_page():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.is_file():
+        pytest.skip("Debian's Chromium is not installed: apt-get install -y chromium")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(SLOW)
+        yield page
+        browser.close()
+
+
+def settle(page) -> None:
+    """Wait until the script run has finished (no 'Running…' status widget) and the page is still."""
+    page.wait_for_selector('[data-testid="stApp"]')
+    for _ in range(2):  # a run may start right after the first one ends (a callback, a rerun)
+        page.wait_for_timeout(800)
+        page.wait_for_function(
+            "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " && !document.querySelector('[data-testid=\"stSkeleton\"]')",  # lazily loaded charts
+            timeout=SLOW,
+        )
+
+
+def no_exception(page, where: str) -> None:
+    count = page.locator('[data-testid="stException"]').count()
+    assert count == 0, (
+        f"{where}: {count} exception box(es): {page.locator('[data-testid=stException]').first.inner_text()}"
+    )
+
+
+def visible_count(page, selector: str) -> int:
+    return sum(1 for element in page.locator(selector).all() if element.is_visible())
+
+
+def shoot(page, name: str) -> Path:
+    """Full-page screenshot: the viewport is grown to the app's scroll height first (Streamlit scrolls
+    inside its main container, not the document)."""
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m ? m.scrollHeight : 2000; }"
+    )
+    page.set_viewport_size({"width": 1400, "height": int(min(max(height + 80, 1000), 14000))})
+    page.wait_for_timeout(1500)  # plotly re-lays out on resize
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    return path
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
+    page.get_by_label(label, exact=True).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    settle(page)
+
+
+def upload_checks(page, folder: Path) -> None:
+    """On the Inspect page: a photo upload is aligned and scored; a web page renamed .jpg is a message."""
+    from PIL import Image
+    from skimage import data
+
+    photo = folder / "astronaut.jpg"
+    Image.fromarray(data.astronaut()).save(photo, quality=90)
+    page.get_by_text("Upload", exact=True).first.click()
+    settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
+    settle(page)
+    no_exception(page, "upload")
+    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 2
+    shoot(page, "1b_inspect_upload")
+    fake = folder / "not_a_photo.jpg"
+    fake.write_text("<html><body>not a photo</body></html>")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(fake))
+    settle(page)
+    no_exception(page, "bad upload")
+    assert page.get_by_text("web page", exact=False).first.is_visible()
+
+
+def test_every_page_in_chromium(server, browser_page, tmp_path):
+    page = browser_page
+    open_page(page, server)
+    assert page.locator('[data-testid="stSidebarNav"]').is_visible()
+    no_exception(page, "home")
+    shoot(page, "0_home")
+
+    open_page(page, f"{server}/Inspect_Face")
+    choose(page, "Portrait", "Grace Hopper (matplotlib)")
+    no_exception(page, "inspect")
+    assert visible_count(page, '[data-testid="stImage"] img') >= 1
+    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 2  # landmarks over the photo, 40 scores
+    shoot(page, "1_inspect_grace_hopper")
+
+    upload_checks(page, tmp_path)
+
+    open_page(page, f"{server}/Flip_Attribute")  # the session's face is still the bad upload
+    no_exception(page, "flip with a bad upload")
+    page.get_by_text("Bundled portrait", exact=True).first.click()
+    settle(page)
+    choose(page, "Portrait", "Astronaut (scikit-image)")
+    choose(page, "Attribute", "Smiling")
+    no_exception(page, "flip")
+    assert page.get_by_text("flipped", exact=False).first.is_visible()
+    assert visible_count(page, '[data-testid="stImage"] img') >= 3  # original | adversarial | perturbation
+    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 3  # |δ|, score vs scale, side effects
+    shoot(page, "2_flip_smiling")
+    page.get_by_role("button", name="Flip every attribute", exact=False).click()
+    settle(page)
+    no_exception(page, "flip all")
+    assert visible_count(page, '[data-testid="stImage"] img') >= 3 + 40
+    shoot(page, "2b_flip_all_40")
+
+    open_page(page, f"{server}/Compare_Attacks")
+    no_exception(page, "compare")
+    assert visible_count(page, '[data-testid="stImage"] img') >= 1 + 2 * 5
+    shoot(page, "3_compare_attacks")
+
+    open_page(page, f"{server}/Natural_Adversarials")
+    no_exception(page, "gallery")
+    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 1
+    assert page.get_by_text("FFA_LAB_CELEBA", exact=False).first.is_visible()  # says how to add the dataset
+    shoot(page, "4_natural_gallery")
+
+    open_page(page, f"{server}/Robustness_Dashboard")
+    no_exception(page, "dashboard")
+    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 4
+    assert visible_count(page, '[data-testid="stDataFrame"]') >= 1
+    shoot(page, "5_dashboard")
