@@ -8,17 +8,12 @@ screenshots go to test-artifacts/app/ (gitignored). Chromium comes from ``apt-ge
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, shared_dir
+from tests.app.live_server import streamlit_server
+from tests.conftest import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "app"
@@ -29,45 +24,12 @@ SLOW = 300_000  # ms: a cold flip-all on a busy shared 2-core CPU
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(app_models, app_results, tmp_path):
     """A headless Streamlit server on the test bank and results, no dataset; yields its base URL."""
-    port = free_port()
-    env = {**os.environ, "FFA_LAB_MODELS": str(app_models), "FFA_LAB_RESULTS": str(app_results)}
-    env.pop("FFA_LAB_CELEBA", None)
-    shared = shared_dir()
-    if shared and (shared / "models/yunet/face_detection_yunet_2026may.onnx").is_file():
-        env["FFA_LAB_YUNET"] = str(shared / "models/yunet/face_detection_yunet_2026may.onnx")
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--browser.gatherUsageStats", "false"]  # fmt: skip
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.time() > deadline:
-                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    env = {"FFA_LAB_MODELS": str(app_models), "FFA_LAB_RESULTS": str(app_results)}
+    with streamlit_server(env, tmp_path / "streamlit.log") as live:
+        yield live.url
 
 
 @pytest.fixture
