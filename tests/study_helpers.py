@@ -1,0 +1,40 @@
+"""Tiny inputs for the study, natural and report tests: a synthetic CelebA and a trained 3-network bank."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+
+from core.celeba import load_celeba
+from core.checkpoint import load_bank
+from core.train import TrainConfig, train_bank
+from tests.conftest import TINY_ARCH, write_celeba
+
+ATTRS = ("5_o_Clock_Shadow", "Smiling", "Male")
+TRAIN = TrainConfig(attributes=ATTRS, epochs=2, batch_size=8, lr=1e-2, warmup_steps=2, arch=TINY_ARCH,
+                    val_fraction=0.25)  # fmt: skip
+
+
+def make_inputs(root: Path) -> dict:
+    """CelebA (48 train, 24 test images of 36x30) and a bank trained on it, under ``root``."""
+    celeba = write_celeba(root / "celeba", n_train=48, n_test=24)
+    cache = root / "cache"
+    train_bank(TRAIN, load_celeba(celeba), root / "models", log=lambda _: None, cache_dir=cache)
+    return {"celeba": celeba, "models": root / "models", "cache": cache, "root": root}
+
+
+def open_inputs(inputs: dict):
+    return load_bank(inputs["models"]), load_celeba(inputs["celeba"])
+
+
+@contextmanager
+def one_thread():
+    """Torch on one thread: small convolutions on a loaded 2-core machine are ~10x faster than on two."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
