@@ -34,6 +34,7 @@ from core.imagecache import load_images
 from core.metrics import calibrate_threshold
 from core.results import (
     NATURAL_COLUMNS,
+    SAMPLES_FILE,
     NaturalResults,
     PartStore,
     ResultsError,
@@ -43,7 +44,7 @@ from core.results import (
     write_csv,
     write_json,
 )
-from core.study import attack_batch, quartiles, select_images
+from core.study import attack_batch, quartiles, select_split
 from core.train import TrainConfig, split_train_val, train_epochs
 
 PART_FIELDS = ("position", "success", "scale", "l2", "linf", "pass", "score_before", "score_after")
@@ -73,18 +74,8 @@ def run_natural(loaded: LoadedBank, data: CelebA, config: NaturalConfig, out: st
     A split already in ``out`` with the same settings and models is kept as is unless ``force``;
     ``workers`` > 1 runs the (attribute, chunk) units in that many processes."""
     out, bank = Path(out), loaded.bank
-    missing = [a for a in config.attributes if a not in bank.attributes]
-    if missing:
-        raise UsageError(f"the model folder has no network for {', '.join(missing)}")
-    all_ids = data.split_ids(config.split)
-    if not all_ids:
-        raise UsageError(f"the {config.split} split of {data.root} has no images")
-    chosen = select_images(len(all_ids), config.limit, config.seed)
-    ids = [all_ids[i] for i in chosen]
-    all_images = load_images(data, all_ids, cache_dir)
-    images = np.ascontiguousarray(all_images[chosen])
-    labels = data.labels_for(ids)[:, [ATTRIBUTES.index(a) for a in bank.attributes]]
-    scores = bank_scores(bank.to(config.device), images, device=config.device)
+    split = select_split(bank, data, config, cache_dir)
+    ids, chosen, all_images, labels, scores = split.ids, split.chosen, split.all_images, split.labels, split.scores
     wrong = (scores >= 0) != (labels == 1)
     fingerprint = model_fingerprint(loaded.folder)
     settings = {**config.to_json(), "n_images": len(ids), "model_fingerprint": fingerprint,
@@ -198,7 +189,7 @@ def _merge_into_folder(out: Path, split: str, samples: pd.DataFrame, split_summa
             others.append(previous.samples[previous.samples["split"] == name])
     splits[split] = split_summary
     table = pd.concat([*others, samples], ignore_index=True) if others else samples
-    write_csv(out / "samples.csv", table)
+    write_csv(out / SAMPLES_FILE, table)
     summary = {
         "format_version": 1, "kind": "natural", "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model_fingerprint": settings["model_fingerprint"], "method": "ffa", "goal": "correct",

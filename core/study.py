@@ -34,6 +34,7 @@ from core.errors import UsageError
 from core.evaluate import bank_scores
 from core.imagecache import load_images
 from core.results import (
+    SAMPLES_FILE,
     PartStore,
     ResultsError,
     StudyResults,
@@ -77,6 +78,37 @@ def select_images(n_total: int, limit: int | None, seed: int) -> np.ndarray:
     if limit <= 0:
         raise ValueError(f"limit must be positive, not {limit}")
     return np.sort(np.random.default_rng(seed).choice(n_total, size=limit, replace=False))
+
+
+@dataclass(frozen=True)
+class SplitSelection:
+    """The seeded image subset of one split and the bank's clean scores on it (study and natural mining).
+
+    ``chosen`` are positions in the split, ``all_images`` the whole split (uint8 N x H x W x 3, cached),
+    ``labels`` and ``scores`` (n, G) for the chosen images and the bank's attributes."""
+
+    ids: list[str]
+    chosen: np.ndarray
+    all_images: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray
+
+
+def select_split(bank: AttributeBank, data: CelebA, config, cache_dir: Path | None) -> SplitSelection:
+    """Check the bank covers ``config.attributes``, pick ``config.limit`` images of ``config.split``
+    (seeded) and score them; UsageError when the bank or the split is lacking."""
+    missing = [a for a in config.attributes if a not in bank.attributes]
+    if missing:
+        raise UsageError(f"the model folder has no network for {', '.join(missing)}")
+    all_ids = data.split_ids(config.split)
+    if not all_ids:
+        raise UsageError(f"the {config.split} split of {data.root} has no images")
+    chosen = select_images(len(all_ids), config.limit, config.seed)
+    ids = [all_ids[i] for i in chosen]
+    all_images = load_images(data, all_ids, cache_dir)
+    labels = data.labels_for(ids)[:, [ATTRIBUTES.index(a) for a in bank.attributes]]
+    scores = bank_scores(bank.to(config.device), np.ascontiguousarray(all_images[chosen]), device=config.device)
+    return SplitSelection(ids, chosen, all_images, labels, scores)
 
 
 def quartiles(values: np.ndarray) -> dict[str, float] | None:
@@ -174,18 +206,14 @@ def run_study(loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | 
     exception raised from it (or anywhere) leaves the finished units in ``out/parts`` for the next run.
     """
     out, bank = Path(out), loaded.bank
-    missing = [a for a in config.attributes if a not in bank.attributes]
-    if missing:
-        raise UsageError(f"the model folder has no network for {', '.join(missing)}")
-    all_ids = data.split_ids(config.split)
-    if not all_ids:
-        raise UsageError(f"the {config.split} split of {data.root} has no images")
-    chosen = select_images(len(all_ids), config.limit, config.seed)
-    ids = [all_ids[i] for i in chosen]
-    all_images = load_images(data, all_ids, cache_dir)
-    images = np.ascontiguousarray(all_images[chosen])
-    labels = data.labels_for(ids)[:, [ATTRIBUTES.index(a) for a in bank.attributes]]
-    clean_scores = bank_scores(bank.to(config.device), images, device=config.device)
+    split = select_split(bank, data, config, cache_dir)
+    ids, chosen, all_images, labels, clean_scores = (
+        split.ids,
+        split.chosen,
+        split.all_images,
+        split.labels,
+        split.scores,
+    )
     clean_pred = clean_scores >= 0
     correct = clean_pred == (labels == 1)
     settings = {
@@ -261,7 +289,7 @@ def _write_study(out: Path, config: StudyConfig, settings: dict, loaded: LoadedB
     samples = samples.sort_values(["attribute", "method", "image_id"], kind="stable").reset_index(drop=True)
     side = pd.DataFrame(np.array(se_rows), index=pd.Index(config.attributes, name="attribute"),
                         columns=list(bank.attributes))  # fmt: skip
-    write_csv(out / "samples.csv", samples)
+    write_csv(out / SAMPLES_FILE, samples)
     write_csv(out / "side_effects.csv", side.reset_index())
     write_npz(out / "mean_perturbation.npz", {"mean_abs_delta": np.array(mean_maps, dtype=np.float32)})
     per_attribute = summarize_attributes(samples, config, bank.attributes, labels, correct)
