@@ -2,10 +2,10 @@
 
 Schema (documented in docs/results-format.md, ``FORMAT_VERSION`` = 1):
 
-study folder   ``summary.json`` (kind "study"), ``samples.csv``, ``side_effects.csv`` (40x40 rates, row =
+study folder   ``summary.json`` (kind "study"), ``samples.csv.gz``, ``side_effects.csv`` (40x40 rates, row =
                attacked attribute, column = attribute whose prediction changed), ``mean_perturbation.npz``
                (key ``mean_abs_delta`` float32 (A, H, W)).
-natural folder ``summary.json`` (kind "natural", per split and attribute), ``samples.csv``, optionally
+natural folder ``summary.json`` (kind "natural", per split and attribute), ``samples.csv.gz``, optionally
                ``extra_epochs.json``.
 
 While a run is in progress its finished work lives in ``parts/``: ``settings.json`` (the run's settings;
@@ -16,6 +16,7 @@ skips every part that exists. The final merge writes the tables and removes ``pa
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -58,9 +59,20 @@ def _clean_json(value):
     return value
 
 
+SAMPLES_FILE = "samples.csv.gz"  # per-sample rows: gzip keeps the committed tables small
+
+
 def write_csv(path: Path, table: pd.DataFrame) -> None:
-    """Atomically write a table as CSV; floats with 6 significant digits (keeps committed tables small)."""
-    atomic_write_bytes(Path(path), table.to_csv(index=False, float_format="%.6g").encode())
+    """Atomically write a table as CSV (gzip when the name ends in .gz, with mtime 0 so equal tables give
+    equal bytes); floats with 6 significant digits."""
+    data = table.to_csv(index=False, float_format="%.6g").encode()
+    atomic_write_bytes(Path(path), gzip.compress(data, mtime=0) if str(path).endswith(".gz") else data)
+
+
+def samples_path(folder: Path) -> Path:
+    """The folder's per-sample table: ``samples.csv.gz``, or a plain ``samples.csv`` from older runs."""
+    plain = folder / "samples.csv"
+    return plain if plain.is_file() and not (folder / SAMPLES_FILE).is_file() else folder / SAMPLES_FILE
 
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -209,7 +221,7 @@ def read_study(folder: str | Path) -> StudyResults:
     for key in ("attacks", "ranking", "attributes", "settings"):
         if key not in summary:
             raise ResultsError(f"{folder / 'summary.json'}: key {key!r} is missing")
-    samples = _read_csv(folder / "samples.csv", STUDY_COLUMNS, dtype={"image_id": str})
+    samples = _read_csv(samples_path(folder), STUDY_COLUMNS, dtype={"image_id": str})
     side = _read_csv(folder / "side_effects.csv", ("attribute",)).set_index("attribute")
     names = list(summary["attributes"])
     if list(side.index) != names or list(side.columns) != list(summary.get("side_effect_columns", side.columns)):
@@ -231,7 +243,7 @@ def read_natural(folder: str | Path) -> NaturalResults:
     summary = _read_summary(folder, "natural")
     if not isinstance(summary.get("splits"), dict):
         raise ResultsError(f"{folder / 'summary.json'}: key 'splits' is missing")
-    samples = _read_csv(folder / "samples.csv", NATURAL_COLUMNS, dtype={"image_id": str, "split": str})
+    samples = _read_csv(samples_path(folder), NATURAL_COLUMNS, dtype={"image_id": str, "split": str})
     extra = None
     path = folder / "extra_epochs.json"
     if path.is_file():

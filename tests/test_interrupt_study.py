@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from core.results import SAMPLES_FILE
 from tests.conftest import REPO
 from tests.study_helpers import make_inputs
 
@@ -58,7 +59,7 @@ def test_sigkill_then_rerun_equals_uninterrupted(kind, tmp_path):
         proc.wait()
     subprocess.run(_command(kind, inputs, killed), env=env, check=True, capture_output=True)
     assert kills >= 1
-    assert (killed / "samples.csv").read_bytes() == (clean / "samples.csv").read_bytes()
+    assert (killed / SAMPLES_FILE).read_bytes() == (clean / SAMPLES_FILE).read_bytes()
     a = json.loads((killed / "summary.json").read_text())
     b = json.loads((clean / "summary.json").read_text())
     assert _stable(a) == _stable(b)
