@@ -141,8 +141,24 @@ class AttributeBank(nn.Module):
             x = F.relu(F.max_pool2d(self._norm(i, conv(x)), 2))
         x = x.reshape(x.shape[0], groups, -1)
         x = torch.einsum("bgi,goi->bgo", x, self.fc1_weight) + self.fc1_bias
-        x = F.dropout(F.relu(x), self.arch.dropout, self.training)
+        x = F.relu(x)
+        if self.training and self.arch.dropout > 0:
+            x = x * self._dropout_mask(x)
         return (torch.einsum("bgi,goi->bgo", x, self.fc2_weight) + self.fc2_bias).squeeze(-1)
+
+    def _dropout_mask(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Inverted-dropout mask drawn for all 40 CelebA networks, then the rows of this bank's.
+
+        The draw is what ``F.dropout`` does on the CPU (bernoulli_(1 - p), then / (1 - p)) on a tensor
+        shaped as the full bank's, so a 40-network bank trains bit-identically to ``F.dropout``, and a
+        bank of any subset (one rank's share under torch.distributed) gives each network exactly the
+        mask it gets in the full bank: training is independent of which networks train together.
+        """
+        keep = 1.0 - self.arch.dropout
+        full = hidden.new_empty(hidden.shape[0], len(ATTRIBUTES), hidden.shape[2]).bernoulli_(keep).div_(keep)
+        if self.attributes == list(ATTRIBUTES):
+            return full
+        return full[:, [ATTRIBUTE_INDEX[a] for a in self.attributes]]
 
     @classmethod
     def initialised(cls, attributes: list[str], arch: ArchConfig, seed: int) -> AttributeBank:

@@ -28,6 +28,7 @@ import torch
 from core.attributes import ATTRIBUTES
 from core.celeba import CelebA, load_celeba
 from core.checkpoint import LoadedBank, load_bank
+from core.distributed import SINGLE, Distributed
 from core.errors import UsageError
 from core.evaluate import bank_scores
 from core.imagecache import load_images
@@ -68,13 +69,15 @@ class NaturalConfig:
 
 def run_natural(loaded: LoadedBank, data: CelebA, config: NaturalConfig, out: str | Path, *,
                 cache_dir: Path | None = None, progress: Callable[[int, int], None] | None = None,
-                log: Callable[[str], None] = print, force: bool = False, workers: int = 1) -> NaturalResults:  # fmt: skip
+                log: Callable[[str], None] = print, force: bool = False, workers: int = 1,
+                dist: Distributed = SINGLE) -> NaturalResults:  # fmt: skip
     """Mine natural adversarial samples of ``config.split`` into ``out`` (resumable); return the folder.
 
     A split already in ``out`` with the same settings and models is kept as is unless ``force``;
     ``workers`` > 1 runs the (attribute, chunk) units in that many processes."""
     out, bank = Path(out), loaded.bank
-    split = select_split(bank, data, config, cache_dir)
+    with dist.main_first():  # rank 0 fills the image cache, the others memory-map it
+        split = select_split(bank, data, config, cache_dir)
     ids, chosen, all_images, labels, scores = split.ids, split.chosen, split.all_images, split.labels, split.scores
     wrong = (scores >= 0) != (labels == 1)
     fingerprint = model_fingerprint(loaded.folder)
@@ -83,7 +86,8 @@ def run_natural(loaded: LoadedBank, data: CelebA, config: NaturalConfig, out: st
     if not force and _finished_split_settings(out, config.split) == settings:
         log(f"{out} already holds the {config.split} split with these settings and models; nothing to do")
         return read_natural(out)
-    store = PartStore(out, settings, name=f"parts-{config.split}")
+    with dist.main_first():  # rank 0 checks or writes the store's settings first
+        store = PartStore(out, settings, name=f"parts-{config.split}")
     units = []
     for attribute in config.attributes:
         positions = np.flatnonzero(wrong[:, bank.attributes.index(attribute)])
@@ -92,13 +96,22 @@ def run_natural(loaded: LoadedBank, data: CelebA, config: NaturalConfig, out: st
         ]
     finished = sum(store.has(f"{a}__{k:06d}") for a, k, _ in units)
     if finished:
-        log(f"resuming: {finished}/{len(units)} units already done in {store.folder}")
+        dist.log(f"resuming: {finished}/{len(units)} units already done in {store.folder}", log)
     started = time.time()
     work = [(f"{a}__{k:06d}", (a, positions), len(positions)) for a, k, positions in units]
     context = {"bank": bank, "images": all_images, "chosen": chosen, "labels": labels, "config": config}
     builder_args = (str(loaded.folder), str(data.root), cache_dir and str(cache_dir), chosen, labels, config)
     run_units(store, work, natural_unit, context, workers=workers, builder=natural_context, builder_args=builder_args,
-              progress=progress)  # fmt: skip
+              progress=progress, dist=dist)  # fmt: skip
+    if dist.is_main:  # every rank's parts are in the store: rank 0 merges them
+        _merge_parts(store, units, ids, labels, wrong, bank, config, out, settings, fingerprint, loaded, data,
+                     time.time() - started, log)  # fmt: skip
+    dist.barrier()
+    return read_natural(out)
+
+
+def _merge_parts(store, units, ids, labels, wrong, bank, config, out, settings, fingerprint, loaded, data,
+                 seconds, log) -> None:  # fmt: skip
     frames = []
     for attribute, k, _ in units:
         part = store.load(f"{attribute}__{k:06d}")
@@ -107,11 +120,9 @@ def run_natural(loaded: LoadedBank, data: CelebA, config: NaturalConfig, out: st
         frames.append(frame)
     samples = _split_samples(frames, ids, labels, bank.attributes, config)
     split_summary = summarize_split(samples, wrong, labels, bank.attributes, config)
-    split_summary.update(model_fingerprint=fingerprint, settings=settings,
-                         seconds_last_session=round(time.time() - started, 1))  # fmt: skip
+    split_summary.update(model_fingerprint=fingerprint, settings=settings, seconds_last_session=round(seconds, 1))
     _merge_into_folder(out, config.split, samples, split_summary, settings, loaded, data, log)
     store.remove()
-    return read_natural(out)
 
 
 def natural_context(models: str, celeba_root: str, cache_dir: str | None, chosen: np.ndarray, labels: np.ndarray,

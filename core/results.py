@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core import distributed
 from core.checkpoint import atomic_write_bytes
+from core.distributed import SINGLE, Distributed
 
 FORMAT_VERSION = 1
 STUDY_COLUMNS = ("image_id", "attribute", "method", "success", "scale", "l2", "linf", "pass", "score_before",
@@ -278,17 +280,31 @@ def _remote(task: tuple[str, str], args: tuple) -> dict[str, np.ndarray]:
 
 
 def run_units(store: PartStore, units: list[tuple[str, tuple, int]], task, context: dict, *, workers: int = 1,
-              builder=None, builder_args: tuple = (), progress=None) -> None:  # fmt: skip
+              builder=None, builder_args: tuple = (), progress=None, dist: Distributed = SINGLE) -> None:  # fmt: skip
     """Run ``task(context, *args)`` for every unit ``(key, args, weight)`` whose part is not in ``store``
     and save its arrays under ``key``; ``progress(done_weight, total_weight)`` after each.
 
     With ``workers`` > 1 the units run in that many spawned processes (one thread each), whose context is
     ``builder(*builder_args)`` (both top-level functions, as are ``task``). Parts are saved by this process
-    as they finish, so an interruption keeps every finished unit.
+    as they finish, so an interruption keeps every finished unit. Under torch.distributed (``dist``) every
+    rank lists the missing units, then takes its weight-balanced share (core.distributed.balance), and
+    returns once every rank has finished: the store then holds every part.
     """
-    total = sum(weight for _, _, weight in units)
-    done = sum(weight for key, _, weight in units if store.has(key))
     todo = [unit for unit in units if not store.has(unit[0])]
+    dist.barrier()  # every rank has listed the missing units before any rank saves a new one
+    if dist.enabled:
+        share = distributed.balance([weight for _, _, weight in todo], dist.world_size)[dist.rank]
+        todo = [todo[i] for i in share]
+        total = sum(weight for _, _, weight in todo)
+        done = 0
+    else:
+        total = sum(weight for _, _, weight in units)
+        done = sum(weight for key, _, weight in units if store.has(key))
+    _run_todo(store, todo, task, context, workers, builder, builder_args, progress, done, total)
+    dist.barrier()  # a rank that fails never gets here; torchrun then stops the job (finished parts stay)
+
+
+def _run_todo(store, todo, task, context, workers, builder, builder_args, progress, done, total) -> None:
     if workers <= 1 or len(todo) <= 1:
         for key, args, weight in todo:
             store.save(key, task(context, *args))

@@ -30,6 +30,7 @@ from core.attributes import ATTRIBUTES
 from core.bank import AttributeBank
 from core.celeba import CelebA, load_celeba
 from core.checkpoint import LoadedBank, load_bank
+from core.distributed import SINGLE, Distributed
 from core.errors import UsageError
 from core.evaluate import bank_scores
 from core.imagecache import load_images
@@ -196,7 +197,8 @@ def study_unit(ctx: dict, attribute: str, positions: np.ndarray) -> dict[str, np
 
 def run_study(loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | Path, *,
               cache_dir: Path | None = None, progress: Callable[[int, int], None] | None = None,
-              log: Callable[[str], None] = print, force: bool = False, workers: int = 1) -> StudyResults:  # fmt: skip
+              log: Callable[[str], None] = print, force: bool = False, workers: int = 1,
+              dist: Distributed = SINGLE) -> StudyResults:  # fmt: skip
     """Run (or resume) the study into ``out`` and return the merged results.
 
     A finished folder with the same settings and models is returned as is unless ``force``. ``workers``
@@ -206,7 +208,8 @@ def run_study(loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | 
     exception raised from it (or anywhere) leaves the finished units in ``out/parts`` for the next run.
     """
     out, bank = Path(out), loaded.bank
-    split = select_split(bank, data, config, cache_dir)
+    with dist.main_first():  # rank 0 fills the image cache, the others memory-map it
+        split = select_split(bank, data, config, cache_dir)
     ids, chosen, all_images, labels, clean_scores = (
         split.ids,
         split.chosen,
@@ -224,24 +227,30 @@ def run_study(loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | 
     if not force and finished_settings(out) == settings:
         log(f"{out} already holds this study (same settings and models); nothing to do")
         return read_study(out)
-    store = PartStore(out, settings)
+    with dist.main_first():  # rank 0 checks or writes the store's settings first
+        store = PartStore(out, settings)
     units = [(a, c) for a in config.attributes for c in range(0, len(ids), config.chunk_size)]
     work = []
     for attribute, start in units:
         positions = start + np.flatnonzero(correct[start : start + config.chunk_size, bank.attributes.index(attribute)])
         work.append((_key(attribute, start), (attribute, positions), len(positions) * len(config.attacks)))
     if any(store.has(key) for key, _, _ in work):
-        log(f"resuming: {sum(store.has(key) for key, _, _ in work)}/{len(work)} units already done in {store.folder}")
+        dist.log(
+            f"resuming: {sum(store.has(key) for key, _, _ in work)}/{len(work)} units already done in {store.folder}",
+            log,
+        )
     started = time.time()
     context = {"bank": bank, "images": all_images, "chosen": chosen, "clean_pred": clean_pred, "config": config}
     builder_args = (str(loaded.folder), str(data.root), cache_dir and str(cache_dir), config.split, chosen,
                     clean_pred, config)  # fmt: skip
     run_units(store, work, study_unit, context, workers=workers, builder=study_context, builder_args=builder_args,
-              progress=progress)  # fmt: skip
+              progress=progress, dist=dist)  # fmt: skip
     seconds = time.time() - started
-    parts = {u: store.load(_key(*u)) for u in units}
-    _write_study(out, config, settings, loaded, ids, labels, correct, parts, seconds, data.root)
-    store.remove()
+    if dist.is_main:  # every rank's parts are in the store: rank 0 merges them
+        parts = {u: store.load(_key(*u)) for u in units}
+        _write_study(out, config, settings, loaded, ids, labels, correct, parts, seconds, data.root)
+        store.remove()
+    dist.barrier()
     return read_study(out)
 
 

@@ -29,6 +29,7 @@ from core.attributes import ATTRIBUTE_INDEX, ATTRIBUTES
 from core.bank import ArchConfig, AttributeBank
 from core.celeba import CelebA
 from core.checkpoint import atomic_write_bytes, save_bank
+from core.distributed import SINGLE, Distributed, block
 from core.errors import UsageError
 from core.evaluate import bank_scores, evaluate_scores
 from core.imagecache import load_images
@@ -128,11 +129,12 @@ def make_optimizer(bank: AttributeBank, config: TrainConfig) -> torch.optim.Adam
 
 def train_epoch(bank: AttributeBank, optimizer: torch.optim.Optimizer, images: np.ndarray, order: torch.Tensor,
                 labels_t: torch.Tensor, weights: torch.Tensor, config: TrainConfig, lr_at: Callable[[int], float],
-                device: str = "cpu", progress: Callable[[int, int], None] | None = None) -> float:  # fmt: skip
+                device: str = "cpu", progress: Callable[[int, int], None] | None = None) -> np.ndarray:  # fmt: skip
     """One pass over ``images[order]`` in batches of ``config.batch_size``: the class-balanced Euclidean
-    loss step (optional mirror flips), learning rate ``lr_at(step)``. Returns the summed batch losses."""
+    loss step (optional mirror flips), learning rate ``lr_at(step)``. Returns each network's summed batch
+    losses (G,) float64 (per network, so ranks that train different networks can be merged exactly)."""
     bank.train()
-    loss_sum, steps = 0.0, math.ceil(len(order) / config.batch_size)
+    loss_sums, steps = torch.zeros(bank.groups, dtype=torch.float64), math.ceil(len(order) / config.batch_size)
     for step in range(steps):
         batch = order[step * config.batch_size : (step + 1) * config.batch_size]
         x = torch.from_numpy(images[batch.numpy()]).to(device).permute(0, 3, 1, 2).float()
@@ -142,16 +144,18 @@ def train_epoch(bank: AttributeBank, optimizer: torch.optim.Optimizer, images: n
         x = x.contiguous(memory_format=torch.channels_last)
         target = labels_t[batch]
         w = torch.where(target > 0, weights[1], weights[0])
-        loss = (w * 0.5 * (bank(x) - target) ** 2).mean(0).sum()
+        terms = w * 0.5 * (bank(x) - target) ** 2
+        loss = terms.mean(0).sum()
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss_sum += float(loss.detach())
+        # per network, each row reduced alone: the sums do not depend on how many networks share the bank
+        loss_sums += terms.detach().double().cpu().t().contiguous().sum(1) / len(batch)
         if progress is not None:
             progress(step + 1, steps)
-    return loss_sum
+    return loss_sums.numpy()
 
 
 def train_epochs(bank: AttributeBank, images: np.ndarray, labels: np.ndarray, config: TrainConfig, epochs: int, *,
@@ -172,7 +176,7 @@ def train_epochs(bank: AttributeBank, images: np.ndarray, labels: np.ndarray, co
         order = torch.randperm(len(images))
         report = None if progress is None else lambda s, n, e=epoch: progress(e, s, n)
         total = train_epoch(bank, optimizer, images, order, labels_t, weights, config, lambda _: lr, device, report)
-        losses.append(total / math.ceil(len(images) / config.batch_size) / bank.groups)
+        losses.append(float(total.sum()) / math.ceil(len(images) / config.batch_size) / bank.groups)
     bank.eval().requires_grad_(False)
     return losses
 
@@ -187,17 +191,31 @@ def train_bank(
     cache_dir: Path | None = None,
     log: Callable[[str], None] = print,
     progress: Callable | None = None,
+    dist: Distributed = SINGLE,
 ) -> dict:
-    """Train the bank on ``data``'s train partition; write checkpoints into ``out``; return a summary."""
+    """Train the bank on ``data``'s train partition; write checkpoints into ``out``; return a summary.
+
+    Under torch.distributed (``dist``, see core/distributed.py) rank r trains its contiguous block of
+    ``config.attributes`` on all the data, resumes from its own ``.train/shard-R-of-N/`` and writes its
+    own checkpoints; the per-epoch history and ``training_summary.json`` are assembled from every rank's
+    per-network numbers. Each network's training does not depend on the others in its bank (init,
+    dropout masks and batches come from (seed, attribute, epoch)), so the merged folder equals a
+    single-process run's on the CPU.
+    """
     out = Path(out)
-    state_dir = out / ".train"
+    if dist.world_size > len(config.attributes):
+        raise UsageError(f"{dist.world_size} ranks but only {len(config.attributes)} attribute networks to train")
+    mine = block(config.attributes, dist.rank, dist.world_size)
+    state_dir = out / ".train" / (f"shard-{dist.rank}-of-{dist.world_size}" if dist.enabled else "")
     ids = data.split_ids("train")[: config.limit] if config.limit else data.split_ids("train")
-    images = load_images(data, ids, cache_dir)
+    with dist.main_first():  # rank 0 decodes into the cache, the others memory-map it
+        images = load_images(data, ids, cache_dir)
     labels_all = data.labels_for(ids)[:, [ATTRIBUTE_INDEX[a] for a in config.attributes]]
+    labels_mine = labels_all[:, [config.attributes.index(a) for a in mine]]
     train_idx, val_idx = split_train_val(ids, config.val_fraction, config.seed)
     mean, std = channel_stats(images[train_idx])
     config = replace(config, arch=replace(config.arch, mean=mean, std=std))
-    bank = AttributeBank.initialised(list(config.attributes), config.arch, config.seed).to(device)
+    bank = AttributeBank.initialised(mine, config.arch, config.seed).to(device)
     bank = bank.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(bank, config)
     history: list[dict] = []
@@ -210,8 +228,8 @@ def train_bank(
         _restore(bank, optimizer, load_file(state_dir / "state.safetensors", device=device))
         history, start_epoch = saved["history"], saved["epoch"]
         log(f"resuming after epoch {start_epoch} of {config.epochs}")
-    weights = class_weights(labels_all[train_idx], config.balance).to(device)
-    labels_t = torch.from_numpy(labels_all.astype(np.float32)).to(device)
+    weights = class_weights(labels_mine[train_idx], config.balance).to(device)
+    labels_t = torch.from_numpy(labels_mine.astype(np.float32)).to(device)
     steps_per_epoch = math.ceil(len(train_idx) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     for epoch in range(start_epoch, config.epochs):
@@ -219,41 +237,49 @@ def train_bank(
         order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx))]
         started = time.time()
         lr_at = lambda step, e=epoch: _learning_rate(config, e * steps_per_epoch + step, total_steps)
-        loss_sum = train_epoch(bank, optimizer, images, order, labels_t, weights, config, lr_at, device,
-                               progress=None if progress is None else lambda s, n, e=epoch: progress(e, s, n))  # fmt: skip
-        val_scores = bank_scores(bank, images[val_idx], device=device)
+        loss_sums = train_epoch(bank, optimizer, images, order, labels_t, weights, config, lr_at, device,
+                                progress=None if progress is None else lambda s, n, e=epoch: progress(e, s, n))  # fmt: skip
+        loss_sums = gather_columns(dist, loss_sums)
+        val_scores = gather_columns(dist, bank_scores(bank, images[val_idx], device=device))
         val = evaluate_scores(config.attributes, val_scores, labels_all[val_idx])
         history.append({
             "epoch": epoch + 1,
-            "loss": loss_sum / steps_per_epoch / len(config.attributes),
+            "loss": float(loss_sums.sum()) / steps_per_epoch / len(config.attributes),
             "val_accuracy": val.mean_accuracy,
             "val_balanced_accuracy": val.mean_balanced_accuracy,
             "seconds": time.time() - started,
         })  # fmt: skip
-        log(
+        dist.log(
             f"epoch {epoch + 1}/{config.epochs}: loss {history[-1]['loss']:.4f}  val acc {val.mean_accuracy:.2f}%"
-            f"  val balanced {val.mean_balanced_accuracy:.2f}%  ({history[-1]['seconds']:.0f} s)"
+            f"  val balanced {val.mean_balanced_accuracy:.2f}%  ({history[-1]['seconds']:.0f} s)",
+            log,
         )
         tensors = _state_tensors(bank, optimizer)
         atomic_write_bytes(state_dir / "state.safetensors", save(tensors))
         state = {"epoch": epoch + 1, "history": history, "config": config.to_json()}
         atomic_write_bytes(state_dir / "state.json", json.dumps(state, indent=1).encode())
-    return finalize(bank, config, data, out, images[val_idx], labels_all[val_idx], history, log)
+    return finalize(bank, config, data, out, images[val_idx], labels_all[val_idx], history, log, dist)
 
 
-def finalize(bank, config, data, out, val_images, val_labels, history, log) -> dict:
-    """Calibrate each network's threshold on validation, fold it into the bias, write checkpoints."""
+def gather_columns(dist: Distributed, array: np.ndarray) -> np.ndarray:
+    """Every rank's per-network columns (last axis) side by side in rank order = attribute order."""
+    return np.concatenate(dist.all_gather(np.asarray(array)), axis=-1)
+
+
+def finalize(bank, config, data, out, val_images, val_labels, history, log, dist: Distributed = SINGLE) -> dict:
+    """Calibrate each network's threshold on validation, fold it into the bias, write checkpoints.
+
+    ``val_labels`` has a column per attribute of ``config``; ``bank`` holds this rank's networks."""
     bank = bank.eval().to(memory_format=torch.contiguous_format)
+    columns = [config.attributes.index(a) for a in bank.attributes]
     scores = bank_scores(bank, val_images)
     thresholds = [
-        calibrate_threshold(scores[:, g], val_labels[:, g], config.balance_weight) for g in range(bank.groups)
+        calibrate_threshold(scores[:, g], val_labels[:, c], config.balance_weight) for g, c in enumerate(columns)
     ]
     with torch.no_grad():
         bank.fc2_bias -= torch.tensor(thresholds, device=bank.fc2_bias.device).view(-1, 1)
-    calibrated = evaluate_scores(config.attributes, bank_scores(bank, val_images), val_labels)
-    log(
-        f"calibrated on validation: acc {calibrated.mean_accuracy:.2f}%  balanced {calibrated.mean_balanced_accuracy:.2f}%"
-    )
+    after = bank_scores(bank, val_images)
+    mine = evaluate_scores(bank.attributes, after, val_labels[:, columns])
     meta = {}
     for g, name in enumerate(bank.attributes):
         meta[name] = {
@@ -261,16 +287,24 @@ def finalize(bank, config, data, out, val_images, val_labels, history, log) -> d
             "training": config.to_json() | {"epochs_completed": len(history)},
             "data_fingerprint": data.fingerprint(),
             "metrics": {
-                "val_accuracy": float(calibrated.accuracy[g]),
-                "val_balanced_accuracy": float(calibrated.balanced_accuracy[g]),
+                "val_accuracy": float(mine.accuracy[g]),
+                "val_balanced_accuracy": float(mine.balanced_accuracy[g]),
                 "n_val": int(len(val_labels)),
             },
         }
     save_bank(out, bank.cpu(), meta)
+    calibrated = evaluate_scores(config.attributes, gather_columns(dist, after), val_labels)
+    thresholds = [t for share in dist.all_gather(thresholds) for t in share]
+    dist.log(
+        f"calibrated on validation: acc {calibrated.mean_accuracy:.2f}%  balanced {calibrated.mean_balanced_accuracy:.2f}%",
+        log,
+    )
     summary = {
         "history": history,
         "val": calibrated.to_json(),
-        "thresholds": dict(zip(bank.attributes, thresholds, strict=False)),
+        "thresholds": dict(zip(config.attributes, thresholds, strict=True)),
     }
-    atomic_write_bytes(out / "training_summary.json", json.dumps(summary, indent=1).encode())
+    if dist.is_main:
+        atomic_write_bytes(out / "training_summary.json", json.dumps(summary, indent=1).encode())
+    dist.barrier()  # every rank's checkpoints and the summary exist when any rank returns
     return summary

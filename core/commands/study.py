@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from core import distributed
 from core.attributes import resolve_attributes
 from core.celeba import load_celeba
 from core.checkpoint import load_bank
@@ -61,8 +63,9 @@ def add_common(parser, kind: str) -> None:
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--cache", default=None, help="decoded-image cache folder")
     parser.add_argument("--force", action="store_true", help="recompute even if --out already holds this run")
-    parser.add_argument("--workers", type=positive, default=min(2, os.cpu_count() or 1),
-                        help="worker processes, one thread each (default: min(2, CPU count))")  # fmt: skip
+    parser.add_argument("--workers", type=positive, default=None,
+                        help="worker processes, one thread each (default: min(2, CPU count); 1 per rank under "
+                             "torchrun, and on a GPU)")  # fmt: skip
 
 
 def add_arguments(parser) -> None:
@@ -105,6 +108,13 @@ class Progress:
             self.bar.close()
 
 
+def worker_count(args, device: str, dist: distributed.Distributed) -> int:
+    """--workers, else min(2, CPU count) for a single CPU process; one process owns a GPU or a rank."""
+    if device != "cpu":
+        return 1
+    return args.workers or (1 if dist.enabled else min(2, os.cpu_count() or 1))
+
+
 def run(args) -> int:
     args.kind = "study"
     loaded, data, attributes, out, device = open_inputs(args)
@@ -113,13 +123,17 @@ def run(args) -> int:
         seed=args.seed, chunk_size=args.chunk_size, tau=args.tau, side_effect_limit=args.side_effect_limit or None,
         device=device,
     )  # fmt: skip
-    workers = args.workers if device == "cpu" else 1  # one process owns the GPU
-    started, bar = time.time(), Progress(f"study {args.split}")
-    try:
-        study = run_study(loaded, data, config, out, cache_dir=args.cache and Path(args.cache), progress=bar,
-                          log=lambda m: print(m, file=sys.stderr), force=args.force, workers=workers)  # fmt: skip
-    finally:
-        bar.close()
+    with distributed.session(device) as dist:  # torchrun: ranks share the (attribute, chunk) units
+        started, bar = time.time(), Progress(f"study {args.split}")
+        try:
+            study = run_study(loaded, data, replace(config, device=dist.device(device)), out,
+                              cache_dir=args.cache and Path(args.cache), progress=bar if dist.is_main else None,
+                              log=lambda m: print(m, file=sys.stderr), force=args.force,
+                              workers=worker_count(args, device, dist), dist=dist)  # fmt: skip
+        finally:
+            bar.close()
+        if not dist.is_main:
+            return 0
     attrs = study.summary["attributes"]
     print(f"study of {len(attributes)} attributes x {len(config.attacks)} attacks written to {out} "
           f"in {time.time() - started:.0f} s")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from core import distributed
 from core.attributes import resolve_attributes
 from core.celeba import load_celeba
 from core.commands.common import progress_bar, resolve_device
@@ -44,10 +45,18 @@ def run(args) -> int:
         seed=args.seed,
     )
     data = load_celeba(args.celeba)
+    device = resolve_device(args.device)
+    with distributed.session(device) as dist:  # torchrun: each rank trains a block of the attributes
+        return _train(args, config, data, dist.device(device), dist)
+
+
+def _train(args, config: TrainConfig, data, device: str, dist: distributed.Distributed) -> int:
     bar = None
 
     def progress(epoch: int, step: int, total: int) -> None:
         nonlocal bar
+        if not dist.is_main:
+            return
         if bar is None or step == 1:
             if bar is not None:
                 bar.close()
@@ -55,12 +64,13 @@ def run(args) -> int:
         bar.update(1)
 
     summary = train_bank(
-        config, data, Path(args.out), resume=args.resume, device=resolve_device(args.device),
-        cache_dir=Path(args.cache) if args.cache else None, progress=progress,
+        config, data, Path(args.out), resume=args.resume, device=device,
+        cache_dir=Path(args.cache) if args.cache else None, progress=progress, dist=dist,
     )  # fmt: skip
     if bar is not None:
         bar.close()
     val = summary["val"]
-    print(f"wrote {len(config.attributes)} networks to {args.out}: validation accuracy "
-          f"{val['mean_accuracy']:.2f}%, balanced {val['mean_balanced_accuracy']:.2f}%")  # fmt: skip
+    if dist.is_main:
+        print(f"wrote {len(config.attributes)} networks to {args.out}: validation accuracy "
+              f"{val['mean_accuracy']:.2f}%, balanced {val['mean_balanced_accuracy']:.2f}%")  # fmt: skip
     return 0
