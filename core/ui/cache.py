@@ -16,7 +16,7 @@ import streamlit as st
 from core.bank import AttributeBank
 from core.celeba import CelebA, load_celeba
 from core.checkpoint import LoadedBank, load_bank
-from core.ui import faces_data, flips
+from core.ui import faces_data, flips, limits
 from core.ui.settings import resolve_folder
 
 
@@ -108,12 +108,14 @@ def flip(
     label: int | None = None,
 ) -> flips.FlipView:  # fmt: skip
     """One attack on one face with everything the flip view shows (core.ui.flips.flip_view)."""
-    return flips.flip_view(_bank, aligned, attribute, method, goal=goal, label=label)
+    with limits.attack_slot():  # a cache hit never gets here, so it never waits for a slot
+        return flips.flip_view(_bank, aligned, attribute, method, goal=goal, label=label)
 
 
 @st.cache_data(max_entries=8, show_spinner="Flipping every attribute…")
 def flip_all(model_key: str, _bank: AttributeBank, aligned: np.ndarray, method: str) -> flips.FlipAllView:
-    return flips.flip_all_view(_bank, aligned, method)
+    with limits.attack_slot():
+        return flips.flip_all_view(_bank, aligned, method)
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the study results…")

@@ -22,7 +22,9 @@ T = TypeVar("T")
 
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for users (results-folder and value errors included)."""
-    extra: list[type[BaseException]] = [ValueError, KeyError]
+    from core.ui.limits import ServerBusyError
+
+    extra: list[type[BaseException]] = [ValueError, KeyError, ServerBusyError]
     try:
         from core.results import ResultsError
 

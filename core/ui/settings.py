@@ -6,6 +6,11 @@ Environment variables (all optional):
 - ``FFA_LAB_CELEBA``: CelebA-layout dataset folder preset in the sidebar (default: none).
 - ``FFA_LAB_RESULTS``: results root holding ``study/`` and ``natural/`` (default ``assets/results/default``).
 - ``FFA_LAB_TORCH_THREADS``: PyTorch intra-op threads for the app's computations (default 1).
+- ``FFA_LAB_ROOTS``: folders (separated by ``:``) inside which the sidebar may open model, dataset and
+  results folders; ``*`` allows any folder (a single-user desktop). Default: this repository, the folders
+  named by the three variables above, ``$FFA_SHARED`` and a ``shared/`` folder beside the repository.
+- ``FFA_LAB_MAX_ATTACKS``: attacks the server runs at the same time, over all sessions (default: CPU count).
+- ``FFA_LAB_ATTACK_WAIT``: seconds an attack waits for a free slot before "server busy" (default 120).
 """
 
 from __future__ import annotations
@@ -46,10 +51,58 @@ def results_root() -> Path:
     return Path(os.environ.get("FFA_LAB_RESULTS") or DEFAULT_RESULTS)
 
 
+class FolderNotAllowedError(ValueError):
+    """A typed folder outside the folders this server may read (``FFA_LAB_ROOTS``)."""
+
+
+def allowed_roots() -> list[Path] | None:
+    """The resolved folders the app may read below, or None when ``FFA_LAB_ROOTS`` is ``*`` (any)."""
+    configured = os.environ.get("FFA_LAB_ROOTS", "").strip()
+    if configured == "*":
+        return None
+    if configured:
+        texts = [t for t in configured.split(os.pathsep) if t.strip()]
+    else:
+        texts = [str(REPO_ROOT), str(REPO_ROOT.parent / "shared")]
+        texts += [os.environ.get(n, "") for n in ("FFA_LAB_MODELS", "FFA_LAB_CELEBA", "FFA_LAB_RESULTS", "FFA_SHARED")]
+    return [Path(t.strip()).expanduser().resolve() for t in texts if t.strip()]
+
+
 def resolve_folder(text: str) -> Path:
-    """A user-typed folder: ``~`` expanded, relative paths taken from the repository root."""
+    """A user-typed folder: ``~`` expanded, relative paths taken from the repository root, symbolic links
+    and ``..`` resolved; :class:`FolderNotAllowedError` when it lies outside :func:`allowed_roots`.
+
+    Checked before the folder is opened, and with the same message whether or not it exists, so the
+    sidebar cannot be used to read or probe the server's file system."""
     path = Path(text.strip()).expanduser()
-    return path if path.is_absolute() else REPO_ROOT / path
+    path = (path if path.is_absolute() else REPO_ROOT / path).resolve()
+    roots = allowed_roots()
+    if roots is not None and not any(path == root or path.is_relative_to(root) for root in roots):
+        raise FolderNotAllowedError(
+            f"{text.strip()!r} is outside the folders this server may read; its operator can allow more "
+            "with FFA_LAB_ROOTS (folders separated by ':')"
+        )
+    return path
+
+
+def max_concurrent_attacks() -> int:
+    """Attacks run at once over all sessions: ``$FFA_LAB_MAX_ATTACKS`` or the CPU count (at least 1)."""
+    return _positive_env("FFA_LAB_MAX_ATTACKS", os.cpu_count() or 1)
+
+
+def attack_wait_seconds() -> float:
+    """How long an attack waits for a free slot before the page says the server is busy."""
+    try:
+        return max(0.0, float(os.environ.get("FFA_LAB_ATTACK_WAIT", "120")))
+    except ValueError:
+        return 120.0
+
+
+def _positive_env(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, str(default))))
+    except ValueError:
+        return default
 
 
 def torch_threads() -> int:
@@ -61,10 +114,7 @@ def torch_threads() -> int:
     one FFA flip 0.18 s with 1 thread vs 3.1 s with 2 at load 4). A server with several users also
     gets its parallelism from serving them side by side.
     """
-    try:
-        return max(1, int(os.environ.get("FFA_LAB_TORCH_THREADS", "1")))
-    except ValueError:
-        return 1
+    return _positive_env("FFA_LAB_TORCH_THREADS", 1)
 
 
 def apply_torch_threads() -> None:
