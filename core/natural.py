@@ -45,7 +45,8 @@ from core.results import (
     write_csv,
     write_json,
 )
-from core.study import attack_batch, quartiles, select_split
+from core.selection import quartiles, select_split
+from core.study import attack_batch
 from core.train import TrainConfig, split_train_val, train_epochs
 
 PART_FIELDS = ("position", "success", "scale", "l2", "linf", "pass", "score_before", "score_after")

@@ -31,7 +31,6 @@ from core.bank import AttributeBank
 from core.celeba import CelebA, load_celeba
 from core.checkpoint import LoadedBank, load_bank
 from core.distributed import SINGLE, Distributed
-from core.errors import UsageError
 from core.evaluate import bank_scores
 from core.imagecache import load_images
 from core.results import (
@@ -46,6 +45,7 @@ from core.results import (
     write_json,
     write_npz,
 )
+from core.selection import quartiles, select_split
 
 RANKING_CRITERION = (
     "FFA success rate under PASS >= {tau} (lower = more robust); ties broken by the median L-infinity "
@@ -70,56 +70,6 @@ class StudyConfig:
 
     def to_json(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if k != "device"}
-
-
-def select_images(n_total: int, limit: int | None, seed: int) -> np.ndarray:
-    """Sorted positions of a seeded subset of ``limit`` of ``n_total`` images (all when None)."""
-    if limit is None or limit >= n_total:
-        return np.arange(n_total)
-    if limit <= 0:
-        raise ValueError(f"limit must be positive, not {limit}")
-    return np.sort(np.random.default_rng(seed).choice(n_total, size=limit, replace=False))
-
-
-@dataclass(frozen=True)
-class SplitSelection:
-    """The seeded image subset of one split and the bank's clean scores on it (study and natural mining).
-
-    ``chosen`` are positions in the split, ``all_images`` the whole split (uint8 N x H x W x 3, cached),
-    ``labels`` and ``scores`` (n, G) for the chosen images and the bank's attributes."""
-
-    ids: list[str]
-    chosen: np.ndarray
-    all_images: np.ndarray
-    labels: np.ndarray
-    scores: np.ndarray
-
-
-def select_split(bank: AttributeBank, data: CelebA, config, cache_dir: Path | None) -> SplitSelection:
-    """Check the bank covers ``config.attributes``, pick ``config.limit`` images of ``config.split``
-    (seeded) and score them; UsageError when the bank or the split is lacking."""
-    missing = [a for a in config.attributes if a not in bank.attributes]
-    if missing:
-        raise UsageError(f"the model folder has no network for {', '.join(missing)}")
-    all_ids = data.split_ids(config.split)
-    if not all_ids:
-        raise UsageError(f"the {config.split} split of {data.root} has no images")
-    chosen = select_images(len(all_ids), config.limit, config.seed)
-    ids = [all_ids[i] for i in chosen]
-    all_images = load_images(data, all_ids, cache_dir)
-    labels = data.labels_for(ids)[:, [ATTRIBUTES.index(a) for a in bank.attributes]]
-    scores = bank_scores(bank.to(config.device), np.ascontiguousarray(all_images[chosen]), device=config.device)
-    return SplitSelection(ids, chosen, all_images, labels, scores)
-
-
-def quartiles(values: np.ndarray) -> dict[str, float] | None:
-    """{"q25", "median", "q75"} of the finite values, or None when there are none."""
-    values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return None
-    q25, median, q75 = np.percentile(values, [25, 50, 75])
-    return {"q25": float(q25), "median": float(median), "q75": float(q75)}
 
 
 def attack_batch(bank: AttributeBank, images: np.ndarray, attribute: str, *, method: str, goal: str,

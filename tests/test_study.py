@@ -11,7 +11,8 @@ from core.cli import main
 from core.evaluate import bank_scores
 from core.imagecache import load_images
 from core.results import PartStore, ResultsError
-from core.study import StudyConfig, quartiles, rank_attributes, run_study, select_images
+from core.selection import quartiles, select_images
+from core.study import StudyConfig, rank_attributes, run_study
 from tests.study_helpers import ATTRS, make_inputs, one_thread, open_inputs
 
 
