@@ -78,35 +78,36 @@ def cpu_part(celeba: str, train_images: int, study_images: int) -> None:
         )
 
 
-def gpu_part() -> None:
+def gpu_part(device: str = "cuda", batch: int = 256, images_per_attribute: int = 64) -> None:
     import torch
 
     from core.attacks.run import attack_images
     from core.attributes import ATTRIBUTES
     from core.bank import ArchConfig, AttributeBank
 
-    if not torch.cuda.is_available():
+    if device == "cuda" and not torch.cuda.is_available():
         print("GPU: no CUDA device here; nothing measured")
         return
-    device, card = "cuda", torch.cuda.get_device_name(0)
+    card = torch.cuda.get_device_name(0) if device == "cuda" else f"{device} (dry run of the GPU part)"
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     bank = AttributeBank.initialised(list(ATTRIBUTES), ArchConfig(), 0).to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(bank.parameters(), lr=1e-3)
-    x = torch.randint(0, 256, (256, 3, 218, 178), device=device).float().contiguous(memory_format=torch.channels_last)
-    target = torch.sign(torch.randn(256, 40, device=device))
+    x = torch.randint(0, 256, (batch, 3, 218, 178), device=device).float().contiguous(memory_format=torch.channels_last)
+    target = torch.sign(torch.randn(batch, 40, device=device))
     bank.train()
     for step in range(25):
         if step == 5:
-            torch.cuda.synchronize()
+            sync()
             started = time.perf_counter()
         loss = (0.5 * (bank(x) - target) ** 2).mean(0).sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    torch.cuda.synchronize()
+    sync()
     train_rate = 20 * len(x) / (time.perf_counter() - started)
-    print(f"GPU {card}: training, batch 256 of 218x178, 40 networks: {train_rate:.0f} images/s")
+    print(f"GPU {card}: training, batch {batch} of 218x178, 40 networks: {train_rate:.0f} images/s")
     bank.eval().requires_grad_(False)
-    images = torch.randint(0, 256, (64, 218, 178, 3), dtype=torch.uint8).numpy()
+    images = torch.randint(0, 256, (images_per_attribute, 218, 178, 3), dtype=torch.uint8).numpy()
     attack_images(
         bank.subset([0]).to(device),
         images[:4],
@@ -116,16 +117,16 @@ def gpu_part() -> None:
         compute_pass=False,
         device=device,
     )  # warm-up
-    torch.cuda.synchronize()
+    sync()
     started = time.perf_counter()
     pairs = 0
     for g, attribute in enumerate(ATTRIBUTES):  # as the study does: one network at a time
         single = bank.subset([g]).to(device)
         attack_images(single, images, attribute, method="ffa", goal="flip", compute_pass=False, device=device)
         pairs += len(images)
-    torch.cuda.synchronize()
+    sync()
     seconds = time.perf_counter() - started
-    print(f"GPU {card}: FFA (flip, no PASS), 64 images x 40 attributes: {pairs / seconds:.0f} image-attribute pairs/s")
+    print(f"GPU {card}: FFA (flip, no PASS), {len(images)} images x 40 attributes: {pairs / seconds:.0f} image-attribute pairs/s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-images", type=int, default=1200)
     parser.add_argument("--study-images", type=int, default=48)
     parser.add_argument("--gpu-only", action="store_true")
+    parser.add_argument("--gpu-device", default="cuda", help="'cpu' dry-runs the GPU part's code on the CPU")
+    parser.add_argument("--gpu-batch", type=int, default=256)
+    parser.add_argument("--gpu-images", type=int, default=64, help="FFA images per attribute")
     args = parser.parse_args(argv)
     if not args.gpu_only:
         cpu_part(str(Path(args.celeba).resolve()), args.train_images, args.study_images)
-    gpu_part()
+    gpu_part(args.gpu_device, args.gpu_batch, args.gpu_images)
     return 0
 
 
