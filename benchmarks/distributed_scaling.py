@@ -126,7 +126,9 @@ def gpu_part(device: str = "cuda", batch: int = 256, images_per_attribute: int =
         pairs += len(images)
     sync()
     seconds = time.perf_counter() - started
-    print(f"GPU {card}: FFA (flip, no PASS), {len(images)} images x 40 attributes: {pairs / seconds:.0f} image-attribute pairs/s")
+    print(
+        f"GPU {card}: FFA (flip, no PASS), {len(images)} images x 40 attributes: {pairs / seconds:.0f} image-attribute pairs/s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

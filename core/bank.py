@@ -52,14 +52,39 @@ class ArchConfig:
         return self.channels[-1] * h * w
 
 
-def crop_resize(images: torch.Tensor, arch: ArchConfig) -> torch.Tensor:
-    """Crop (fractions of the frame) and area-resize to ``arch.input_size``; differentiable."""
-    height, width = images.shape[-2:]
+def crop_box(height: int, width: int, arch: ArchConfig) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) of the part of a ``height`` x ``width`` frame the networks see; no pixel
+    outside it reaches a score (its gradient is exactly zero)."""
     left, top, right, bottom = arch.crop
-    x0, x1 = round(left * width), round(right * width)
-    y0, y1 = round(top * height), round(bottom * height)
-    cropped = images[..., y0:y1, x0:x1]
-    return F.interpolate(cropped, size=arch.input_size, mode="area")
+    return round(top * height), round(bottom * height), round(left * width), round(right * width)
+
+
+def crop_resize(images: torch.Tensor, arch: ArchConfig, cropped: bool = False) -> torch.Tensor:
+    """Crop (fractions of the frame) and area-resize to ``arch.input_size``; differentiable.
+
+    ``cropped``: the images are already ``images[..., y0:y1, x0:x1]`` of :func:`crop_box` (the attacks'
+    scale search perturbs only that part; a contiguous crop also resizes ~1.8x faster than a view)."""
+    if not cropped:
+        y0, y1, x0, x1 = crop_box(*images.shape[-2:], arch)
+        images = images[..., y0:y1, x0:x1]
+    return F.interpolate(images, size=arch.input_size, mode="area")
+
+
+def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:
+    """``F.max_pool2d(x, 2)``, the same values bit for bit.
+
+    Without autograd it is two pairwise ``torch.maximum`` over strided views: on the CPU, NCHW
+    max_pool2d is not vectorised and took more time than the convolutions (3.7 vs 0.2 ms on a
+    32 x 8 x 56 x 48 batch), which the attacks' scale searches pay on every forward. When a gradient
+    is being recorded it stays max_pool2d, whose gradient goes to one element of a tie (maximum's
+    would split it), so training and attack directions are unchanged.
+    """
+    if torch.is_grad_enabled() and x.requires_grad:
+        return F.max_pool2d(x, 2)
+    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+    x = x[..., :h, :w]
+    rows = torch.maximum(x[..., 0::2, :], x[..., 1::2, :])
+    return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
 @dataclass
@@ -118,27 +143,28 @@ class AttributeBank(nn.Module):
     def groups(self) -> int:
         return len(self.attributes)
 
-    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
-        x = crop_resize(images.float(), self.arch)
+    def preprocess(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
+        x = crop_resize(images.float(), self.arch, cropped)
         return (x - self.pixel_mean) / self.pixel_std
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
+        """Scores (B, G); ``cropped``: images are already cut to :func:`crop_box` (see crop_resize)."""
         groups = self.groups
         paired = images.dim() == 5
         if paired:
             batch = images.shape[0]
             if images.shape[1] != groups:
                 raise ValueError(f"paired input has {images.shape[1]} images per sample, bank has {groups}")
-            x = self.preprocess(images.reshape(batch * groups, *images.shape[2:]))
+            x = self.preprocess(images.reshape(batch * groups, *images.shape[2:]), cropped)
             x = x.reshape(batch, groups * 3, *x.shape[-2:])
             first = self.convs[0]
             x = F.conv2d(x, first.weight, first.bias, padding=1, groups=groups)
         else:
-            x = self.convs[0](self.preprocess(images))
+            x = self.convs[0](self.preprocess(images, cropped))
         # pool before ReLU: identical (ReLU is monotone) and 4x less work
-        x = F.relu(F.max_pool2d(self._norm(0, x), 2))
+        x = F.relu(max_pool_2x2(self._norm(0, x)))
         for i, conv in enumerate(self.convs[1:], start=1):
-            x = F.relu(F.max_pool2d(self._norm(i, conv(x)), 2))
+            x = F.relu(max_pool_2x2(self._norm(i, conv(x))))
         x = x.reshape(x.shape[0], groups, -1)
         x = torch.einsum("bgi,goi->bgo", x, self.fc1_weight) + self.fc1_bias
         x = F.relu(x)

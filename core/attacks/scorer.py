@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from core.bank import AttributeBank
+from core.bank import AttributeBank, crop_box
 
 # image-network evaluations per forward: bounds memory on the gradient pass; on a CPU, cache-sized
 MAX_PAIRS = {"cpu": 160}
@@ -59,15 +59,20 @@ class BankScorer:
         rows[order] = torch.arange(len(slots), device=slots.device) - starts[slots[order]]
         return rows, slots, int(counts.max())
 
-    def scores(self, images: torch.Tensor, index: torch.Tensor | None = None) -> torch.Tensor:
-        """(n,) scores of float images (n, 3, H, W) in [0, 255] for samples ``index`` (default all).
+    def crop_box(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """(y0, y1, x0, x1): the part of a frame the networks see (core.bank.crop_box)."""
+        return crop_box(height, width, self.bank.arch)
+
+    def scores(self, images: torch.Tensor, index: torch.Tensor | None = None, cropped: bool = False) -> torch.Tensor:
+        """(n,) scores of float images (n, 3, H, W) in [0, 255] for samples ``index`` (default all);
+        ``cropped``: the images are already cut to :meth:`crop_box`.
 
         Differentiable with respect to ``images``; chunked to at most ``max_pairs`` packed slots.
         """
         if index is None:
             index = torch.arange(len(self.attributes), device=self.device)
         if self.bank.groups == 1:
-            return torch.cat([self.bank(chunk)[:, 0] for chunk in images.split(self.max_pairs)])
+            return torch.cat([self.bank(chunk, cropped)[:, 0] for chunk in images.split(self.max_pairs)])
         rows, slots, n_rows = self._layout(index)
         rows_per_chunk = max(1, self.max_pairs // self.bank.groups)
         pieces = []
@@ -75,7 +80,7 @@ class BankScorer:
             take = ((rows >= first) & (rows < first + rows_per_chunk)).nonzero().squeeze(1)
             packed = images.new_zeros((min(rows_per_chunk, n_rows - first), self.bank.groups, *images.shape[1:]))
             packed = packed.index_put((rows[take] - first, slots[take]), images[take])
-            pieces.append((take, self.bank(packed)[rows[take] - first, slots[take]]))
+            pieces.append((take, self.bank(packed, cropped)[rows[take] - first, slots[take]]))
         takes = torch.cat([p[0] for p in pieces])
         values = torch.cat([p[1] for p in pieces])
         return images.new_zeros(len(index)).index_put((takes,), values)
