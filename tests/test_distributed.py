@@ -160,3 +160,14 @@ def test_torchrun_study_and_mining_equal_single_process_and_resume(kind, tmp_pat
     log = _run(_torchrun([*args, "--out", str(resumed)]), env)
     assert "resuming:" in log if unfinished else "already holds" in log
     _same_files(single, resumed, files)
+
+
+def test_more_ranks_than_networks_is_refused(tiny_celeba, tmp_path):
+    from core.celeba import load_celeba
+    from core.distributed import Distributed
+    from core.errors import UsageError
+    from core.train import TrainConfig, train_bank
+
+    config = TrainConfig(attributes=("Smiling", "Male"), epochs=1)
+    with pytest.raises(UsageError, match="3 ranks but only 2 attribute networks"):
+        train_bank(config, load_celeba(tiny_celeba), tmp_path / "out", dist=Distributed(rank=0, world_size=3))
