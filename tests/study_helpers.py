@@ -38,3 +38,15 @@ def one_thread():
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+VOLATILE = {"created", "seconds_last_session", "seconds"}
+
+
+def stable(value):
+    """A summary without its timestamps and durations (what two equal runs still differ in)."""
+    if isinstance(value, dict):
+        return {k: stable(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [stable(v) for v in value]
+    return value

@@ -18,10 +18,10 @@ import pytest
 from core.distributed import SINGLE, balance, block
 from core.results import SAMPLES_FILE
 from tests.conftest import REPO, shared_dir
+from tests.study_helpers import stable
 
 SHARED = shared_dir()
 needs_shared = pytest.mark.skipif(SHARED is None, reason="needs ../shared or $FFA_SHARED (the CelebA subset)")
-VOLATILE = {"created", "seconds_last_session", "seconds"}
 ATTRIBUTES = "Smiling,Male,Eyeglasses,Young,Bald"
 
 
@@ -48,14 +48,6 @@ def test_single_process_handle_is_inert():
     SINGLE.barrier()
     assert SINGLE.all_gather({"a": 1}) == [{"a": 1}]
     assert SINGLE.device("cuda") == "cuda"
-
-
-def _stable(value):
-    if isinstance(value, dict):
-        return {k: _stable(v) for k, v in value.items() if k not in VOLATILE}
-    if isinstance(value, list):
-        return [_stable(v) for v in value]
-    return value
 
 
 def _env(tmp_path: Path) -> dict:
@@ -127,7 +119,7 @@ def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path)
     _same_files(single, ranks, networks)
     assert sorted(p.name for p in (ranks / ".train").iterdir()) == ["shard-0-of-2", "shard-1-of-2"]
     summaries = [json.loads((f / "training_summary.json").read_text()) for f in (single, ranks)]
-    assert _stable(summaries[0]) == _stable(summaries[1])
+    assert stable(summaries[0]) == stable(summaries[1])
 
     # SIGKILL every rank once a shard has saved an epoch: the re-run redoes only what was lost
     states = resumed / ".train"
@@ -152,7 +144,7 @@ def test_torchrun_study_and_mining_equal_single_process_and_resume(kind, tmp_pat
     files = [SAMPLES_FILE] + (["side_effects.csv", "mean_perturbation.npz"] if kind == "study" else [])
     _same_files(single, ranks, files)
     summaries = [json.loads((f / "summary.json").read_text()) for f in (single, ranks)]
-    assert _stable(summaries[0]) == _stable(summaries[1])
+    assert stable(summaries[0]) == stable(summaries[1])
     assert not any(p.name.startswith("parts") for p in ranks.iterdir())  # rank 0 merged and cleaned up
 
     _kill_when(_torchrun([*args, "--out", str(resumed)]), env, lambda: any(resumed.glob("parts*/*.npz")))

@@ -12,18 +12,7 @@ import pytest
 
 from core.results import SAMPLES_FILE
 from tests.conftest import REPO
-from tests.study_helpers import make_inputs
-
-VOLATILE = {"created", "seconds_last_session", "seconds"}
-
-
-def _stable(value):
-    """A summary without its timestamps and durations."""
-    if isinstance(value, dict):
-        return {k: _stable(v) for k, v in value.items() if k not in VOLATILE}
-    if isinstance(value, list):
-        return [_stable(v) for v in value]
-    return value
+from tests.study_helpers import make_inputs, stable
 
 
 def _finished_parts(out) -> int:
@@ -62,6 +51,6 @@ def test_sigkill_then_rerun_equals_uninterrupted(kind, tmp_path):
     assert (killed / SAMPLES_FILE).read_bytes() == (clean / SAMPLES_FILE).read_bytes()
     a = json.loads((killed / "summary.json").read_text())
     b = json.loads((clean / "summary.json").read_text())
-    assert _stable(a) == _stable(b)
+    assert stable(a) == stable(b)
     leftovers = [p.name for p in killed.rglob("*") if p.name.endswith(".tmp")]
     assert not leftovers or all(p.startswith(".") for p in leftovers)  # hidden temp files are never read

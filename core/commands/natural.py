@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from core import distributed
 from core.commands.common import progress_bar
-from core.commands.study import Progress, add_common, open_inputs, positive, worker_count
+from core.commands.study import add_common, open_inputs, positive, run_sharded
 from core.natural import NaturalConfig, run_extra_epochs, run_natural
 
 
@@ -28,16 +26,9 @@ def run(args) -> int:
     loaded, data, attributes, out, device = open_inputs(args)
     config = NaturalConfig(split=args.split, tau=args.tau, attributes=attributes, limit=args.limit, seed=args.seed,
                            chunk_size=args.chunk_size, device=device)  # fmt: skip
-    with distributed.session(device) as dist:  # torchrun: ranks share the (attribute, chunk) units
-        started, bar = time.time(), Progress(f"natural {args.split}")
-        try:
-            natural = run_natural(loaded, data, replace(config, device=dist.device(device)), out,
-                                  cache_dir=args.cache and Path(args.cache), progress=bar if dist.is_main else None,
-                                  log=lambda m: print(m, file=sys.stderr), force=args.force,
-                                  workers=worker_count(args, device, dist), dist=dist)  # fmt: skip
-        finally:
-            bar.close()
-    if not dist.is_main:  # extra epochs (one process) run on rank 0 alone
+    natural, is_main, started = run_sharded(run_natural, args, (loaded, data, config, out), device,
+                                            f"natural {args.split}")  # fmt: skip
+    if not is_main:  # extra epochs (one process) run on rank 0 alone
         return 0
     entry = natural.summary["splits"][args.split]
     totals = {k: sum(a[k] for a in entry["attributes"].values()) for k in ("misclassified", "corrected", "natural")}

@@ -115,6 +115,22 @@ def worker_count(args, device: str, dist: distributed.Distributed) -> int:
     return args.workers or (1 if dist.enabled else min(2, os.cpu_count() or 1))
 
 
+def run_sharded(runner, args, inputs: tuple, device: str, desc: str):
+    """``runner(loaded, data, config, out, ...)`` (run_study or run_natural) with a progress bar, joined to
+    torch.distributed when torchrun launched several ranks; (results, this rank is rank 0, start time)."""
+    loaded, data, config, out = inputs
+    with distributed.session(device) as dist:  # torchrun: ranks share the (attribute, chunk) units
+        started, bar = time.time(), Progress(desc)
+        try:
+            results = runner(loaded, data, replace(config, device=dist.device(device)), out,
+                             cache_dir=args.cache and Path(args.cache), progress=bar if dist.is_main else None,
+                             log=lambda m: print(m, file=sys.stderr), force=args.force,
+                             workers=worker_count(args, device, dist), dist=dist)  # fmt: skip
+        finally:
+            bar.close()
+    return results, dist.is_main, started
+
+
 def run(args) -> int:
     args.kind = "study"
     loaded, data, attributes, out, device = open_inputs(args)
@@ -123,17 +139,9 @@ def run(args) -> int:
         seed=args.seed, chunk_size=args.chunk_size, tau=args.tau, side_effect_limit=args.side_effect_limit or None,
         device=device,
     )  # fmt: skip
-    with distributed.session(device) as dist:  # torchrun: ranks share the (attribute, chunk) units
-        started, bar = time.time(), Progress(f"study {args.split}")
-        try:
-            study = run_study(loaded, data, replace(config, device=dist.device(device)), out,
-                              cache_dir=args.cache and Path(args.cache), progress=bar if dist.is_main else None,
-                              log=lambda m: print(m, file=sys.stderr), force=args.force,
-                              workers=worker_count(args, device, dist), dist=dist)  # fmt: skip
-        finally:
-            bar.close()
-        if not dist.is_main:
-            return 0
+    study, is_main, started = run_sharded(run_study, args, (loaded, data, config, out), device, f"study {args.split}")
+    if not is_main:
+        return 0
     attrs = study.summary["attributes"]
     print(f"study of {len(attributes)} attributes x {len(config.attacks)} attacks written to {out} "
           f"in {time.time() - started:.0f} s")  # fmt: skip
