@@ -207,6 +207,8 @@ def train_bank(
         raise UsageError(f"{dist.world_size} ranks but only {len(config.attributes)} attribute networks to train")
     mine = block(config.attributes, dist.rank, dist.world_size)
     state_dir = out / ".train" / (f"shard-{dist.rank}-of-{dist.world_size}" if dist.enabled else "")
+    if resume:
+        _check_layout(out / ".train", state_dir)
     ids = data.split_ids("train")[: config.limit] if config.limit else data.split_ids("train")
     with dist.main_first():  # rank 0 decodes into the cache, the others memory-map it
         images = load_images(data, ids, cache_dir)
@@ -259,6 +261,17 @@ def train_bank(
         state = {"epoch": epoch + 1, "history": history, "config": config.to_json()}
         atomic_write_bytes(state_dir / "state.json", json.dumps(state, indent=1).encode())
     return finalize(bank, config, data, out, images[val_idx], labels_all[val_idx], history, log, dist)
+
+
+def _check_layout(train_dir: Path, state_dir: Path) -> None:
+    """--resume with another number of ranks than the saved run: say so instead of starting over."""
+    saved = sorted(p.parent.name or "1 process" for p in train_dir.glob("**/state.json"))
+    saved = ["1 process" if p == ".train" else p for p in saved]
+    if saved and not (state_dir / "state.json").is_file():
+        raise UsageError(
+            f"{train_dir} holds a run saved as {', '.join(saved)}; resume it with the same number of ranks "
+            "(torchrun --nproc-per-node), or delete that folder to start over"
+        )
 
 
 def gather_columns(dist: Distributed, array: np.ndarray) -> np.ndarray:

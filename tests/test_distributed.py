@@ -163,3 +163,16 @@ def test_more_ranks_than_networks_is_refused(tiny_celeba, tmp_path):
     config = TrainConfig(attributes=("Smiling", "Male"), epochs=1)
     with pytest.raises(UsageError, match="3 ranks but only 2 attribute networks"):
         train_bank(config, load_celeba(tiny_celeba), tmp_path / "out", dist=Distributed(rank=0, world_size=3))
+
+
+def test_resume_with_another_number_of_ranks_is_refused(tiny_celeba, tmp_path):
+    from core.celeba import load_celeba
+    from core.distributed import Distributed
+    from core.errors import UsageError
+    from core.train import TrainConfig, train_bank
+
+    data, out = load_celeba(tiny_celeba), tmp_path / "out"
+    config = TrainConfig(attributes=("Smiling", "Male"), epochs=1, batch_size=8, limit=24)
+    train_bank(config, data, out, log=lambda _: None)  # saved by one process in out/.train/
+    with pytest.raises(UsageError, match="same number of ranks"):
+        train_bank(config, data, out, resume=True, dist=Distributed(rank=1, world_size=2))
