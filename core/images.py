@@ -16,6 +16,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (decompression-bomb limit)
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_SIDE = 20_000  # refuse strips like 200,000 x 200 too: no camera makes them, and every step downstream
+# (EXIF rotation, RGB conversion, the detector's downscale) would allocate along that side
 
 
 class ImageDecodeError(ValueError):
@@ -77,6 +79,10 @@ def decode_image(source: bytes | str | Path, *, max_pixels: int = MAX_PIXELS) ->
             if width * height > max_pixels:
                 raise ImageDecodeError(
                     f"the image is {width}x{height} pixels, more than the limit of {max_pixels:,} pixels"
+                )
+            if max(width, height) > MAX_SIDE:
+                raise ImageDecodeError(
+                    f"the image is {width}x{height} pixels; its longer side is over the limit of {MAX_SIDE:,} pixels"
                 )
             image.seek(0)  # animated GIF/WebP/APNG: the first frame
             image.load()

@@ -138,3 +138,13 @@ def test_exif_orientation_is_honoured(orientation, expected):
 
 def test_encode_png_round_trips():
     assert np.array_equal(decode_image(encode_png(PICTURE)), PICTURE)
+
+
+def test_an_overlong_strip_is_refused_before_decoding():
+    buffer = io.BytesIO()
+    Image.new("L", (25_000, 8)).save(buffer, format="PNG")  # 200,000 pixels: far under the pixel limit
+    with pytest.raises(ImageDecodeError, match="longer side is over the limit of 20,000 pixels"):
+        decode_image(buffer.getvalue())
+    buffer = io.BytesIO()
+    Image.new("L", (20_000, 8)).save(buffer, format="PNG")
+    assert decode_image(buffer.getvalue()).shape == (8, 20_000, 3)
