@@ -20,6 +20,7 @@ from core.celeba import CelebA
 from core.checkpoint import LoadedBank
 from core.natural import NaturalConfig, run_natural
 from core.results import NaturalResults
+from core.ui import limits
 
 SORT_KEYS = {"smallest L∞ fix": ("linf", True), "smallest scale": ("scale", True), "highest PASS": ("pass", False)}
 
@@ -87,4 +88,7 @@ def mine(
     """Mine natural adversarial samples of one attribute on ``limit`` images of ``split`` (FFA, goal correct)."""
     config = NaturalConfig(split=split, tau=tau, attributes=(attribute,), limit=limit, chunk_size=32)
     out = mining_folder(model_key, str(data.root), split, attribute, limit)
-    return run_natural(loaded, data, config, out, progress=progress, log=lambda _message: None)
+    # one session mines a folder at a time (the run cleans up its parts/ when done), and the mining
+    # counts against the server's attack slots like any other attack work
+    with limits.exclusive(str(out)), limits.attack_slot():
+        return run_natural(loaded, data, config, out, progress=progress, log=lambda _message: None)

@@ -17,6 +17,7 @@ from core.ui.settings import attack_wait_seconds, max_concurrent_attacks
 
 _GUARD = threading.Lock()
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}  # one semaphore per configured cap (the cap is fixed per server)
+_FOLDERS: dict[str, threading.Lock] = {}
 
 
 class ServerBusyError(RuntimeError):
@@ -44,3 +45,13 @@ def attack_slot(limit: int | None = None, wait: float | None = None) -> Iterator
         yield
     finally:
         semaphore.release()
+
+
+@contextmanager
+def exclusive(name: str) -> Iterator[None]:
+    """One session at a time in the block for ``name`` (e.g. a results folder two sessions would both
+    write and then clean up); the second waits, then finds the first's finished work."""
+    with _GUARD:
+        lock = _FOLDERS.setdefault(name, threading.Lock())
+    with lock:
+        yield
