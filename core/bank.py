@@ -173,17 +173,19 @@ class AttributeBank(nn.Module):
         return (torch.einsum("bgi,goi->bgo", x, self.fc2_weight) + self.fc2_bias).squeeze(-1)
 
     def _dropout_mask(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Inverted-dropout mask drawn for all 40 CelebA networks, then the rows of this bank's.
+        """Inverted-dropout mask, drawn as for the full 40-network bank, then this bank's rows.
 
-        The draw is what ``F.dropout`` does on the CPU (bernoulli_(1 - p), then / (1 - p)) on a tensor
-        shaped as the full bank's, so a 40-network bank trains bit-identically to ``F.dropout``, and a
-        bank of any subset (one rank's share under torch.distributed) gives each network exactly the
-        mask it gets in the full bank: training is independent of which networks train together.
+        The full bank draws exactly what ``F.dropout`` does on the CPU (``empty_like`` — which keeps the
+        hidden layer's network-major memory layout from the batched matmul — then bernoulli_(1 - p) and
+        / (1 - p)), so the shipped bank's training is unchanged. A bank of any subset (one rank's share
+        under torch.distributed) draws the same 40 x B x O block in that layout and keeps its rows: each
+        network gets exactly the mask it gets in the full bank, whatever it is trained with.
         """
         keep = 1.0 - self.arch.dropout
-        full = hidden.new_empty(hidden.shape[0], len(ATTRIBUTES), hidden.shape[2]).bernoulli_(keep).div_(keep)
         if self.attributes == list(ATTRIBUTES):
-            return full
+            return torch.empty_like(hidden).bernoulli_(keep).div_(keep)
+        batch, _, width = hidden.shape
+        full = hidden.new_empty(len(ATTRIBUTES), batch, width).bernoulli_(keep).div_(keep).transpose(0, 1)
         return full[:, [ATTRIBUTE_INDEX[a] for a in self.attributes]]
 
     @classmethod

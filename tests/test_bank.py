@@ -58,3 +58,28 @@ def test_preprocessing_is_resolution_independent(tiny_bank):
 def test_subset_keeps_weights(tiny_bank):
     images = torch.rand(2, 3, 40, 34) * 255
     torch.testing.assert_close(tiny_bank.subset([2, 0])(images), tiny_bank(images)[:, [2, 0]], rtol=1e-4, atol=1e-5)
+
+
+def test_dropout_is_f_dropout_for_the_full_bank_and_the_same_rows_for_a_subset(monkeypatch):
+    """Training reproducibility: the full bank draws exactly F.dropout's masks (the shipped bank was trained
+    with F.dropout), and a subset bank gives each network the rows it gets in the full bank."""
+    import torch.nn.functional as F
+
+    from core.attributes import ATTRIBUTES
+
+    full = AttributeBank.initialised(list(ATTRIBUTES), TINY_ARCH, 0).train()
+    subset_names = ["Male", "Smiling", "5_o_Clock_Shadow"]
+    subset = AttributeBank.initialised(subset_names, TINY_ARCH, 0).train()
+    images = torch.rand(6, 3, 40, 34) * 255
+    torch.manual_seed(7)
+    ours = full(images)
+    torch.manual_seed(7)
+    mine = subset(images)
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            AttributeBank, "_dropout_mask", lambda self, h: F.dropout(torch.ones_like(h), self.arch.dropout, True)
+        )
+        torch.manual_seed(7)
+        reference = full(images)
+    assert torch.equal(ours, reference)
+    assert torch.equal(mine, ours[:, [ATTRIBUTES.index(a) for a in subset_names]])
