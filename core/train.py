@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save
 
+from core import train_state
 from core.attributes import ATTRIBUTE_INDEX, ATTRIBUTES
 from core.bank import ArchConfig, AttributeBank
 from core.celeba import CelebA
@@ -92,26 +92,6 @@ def _learning_rate(config: TrainConfig, step: int, total: int) -> float:
     return config.lr * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-def _state_tensors(bank: AttributeBank, optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
-    tensors = {f"bank.{k}": v.contiguous() for k, v in bank.state_dict().items()}
-    for index, state in optimizer.state_dict()["state"].items():
-        for key, value in state.items():
-            tensors[f"opt.{index}.{key}"] = torch.as_tensor(value).contiguous()
-    return tensors
-
-
-def _restore(bank: AttributeBank, optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
-    bank.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("bank.")})
-    state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("opt."):
-            _, index, name = key.split(".", 2)
-            state.setdefault(int(index), {})[name] = value
-    opt_state = optimizer.state_dict()
-    opt_state["state"] = state
-    optimizer.load_state_dict(opt_state)
-
-
 def channel_stats(images: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
     sample = images[:: max(1, len(images) // 2000)].reshape(-1, 3).astype(np.float64)
     return tuple(np.round(sample.mean(0), 2).tolist()), tuple(np.round(sample.std(0), 2).tolist())
@@ -134,7 +114,7 @@ def train_epoch(bank: AttributeBank, optimizer: torch.optim.Optimizer, images: n
     loss step (optional mirror flips), learning rate ``lr_at(step)``. Returns each network's summed batch
     losses (G,) float64 (per network, so ranks that train different networks can be merged exactly)."""
     bank.train()
-    loss_sums, steps = torch.zeros(bank.groups, dtype=torch.float64), math.ceil(len(order) / config.batch_size)
+    loss_sums, steps = np.zeros(bank.groups), math.ceil(len(order) / config.batch_size)
     for step in range(steps):
         batch = order[step * config.batch_size : (step + 1) * config.batch_size]
         x = torch.from_numpy(images[batch.numpy()]).to(device).permute(0, 3, 1, 2).float()
@@ -151,11 +131,13 @@ def train_epoch(bank: AttributeBank, optimizer: torch.optim.Optimizer, images: n
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        # per network, each row reduced alone: the sums do not depend on how many networks share the bank
-        loss_sums += terms.detach().double().cpu().t().contiguous().sum(1) / len(batch)
+        # per network, exactly rounded (math.fsum): vectorised sums pick their order from the array's
+        # shape, and a network's logged loss must not depend on how many networks share its bank
+        values = terms.detach().double().cpu().numpy()
+        loss_sums += np.array([math.fsum(values[:, g]) for g in range(values.shape[1])]) / len(batch)
         if progress is not None:
             progress(step + 1, steps)
-    return loss_sums.numpy()
+    return loss_sums
 
 
 def train_epochs(bank: AttributeBank, images: np.ndarray, labels: np.ndarray, config: TrainConfig, epochs: int, *,
@@ -206,9 +188,9 @@ def train_bank(
     if dist.world_size > len(config.attributes):
         raise UsageError(f"{dist.world_size} ranks but only {len(config.attributes)} attribute networks to train")
     mine = block(config.attributes, dist.rank, dist.world_size)
-    state_dir = out / ".train" / (f"shard-{dist.rank}-of-{dist.world_size}" if dist.enabled else "")
+    folder = train_state.state_dir(out, dist)
     if resume:
-        _check_layout(out / ".train", state_dir)
+        train_state.check_layout(out, dist)
     ids = data.split_ids("train")[: config.limit] if config.limit else data.split_ids("train")
     with dist.main_first():  # rank 0 decodes into the cache, the others memory-map it
         images = load_images(data, ids, cache_dir)
@@ -222,14 +204,8 @@ def train_bank(
     optimizer = make_optimizer(bank, config)
     history: list[dict] = []
     start_epoch = 0
-    if resume and (state_dir / "state.json").is_file():
-        saved = json.loads((state_dir / "state.json").read_text())
-        # the operating point is chosen after training: resuming may re-calibrate with another weight
-        if replace(TrainConfig.from_json(saved["config"]), balance_weight=config.balance_weight) != config:
-            raise UsageError(f"{state_dir}: the saved run used a different configuration (same flags needed to resume)")
-        _restore(bank, optimizer, load_file(state_dir / "state.safetensors", device=device))
-        history, start_epoch = saved["history"], saved["epoch"]
-        log(f"resuming after epoch {start_epoch} of {config.epochs}")
+    if resume:
+        history, start_epoch = _resume(folder, bank, optimizer, config, device, dist, log)
     weights = class_weights(labels_mine[train_idx], config.balance).to(device)
     labels_t = torch.from_numpy(labels_mine.astype(np.float32)).to(device)
     steps_per_epoch = math.ceil(len(train_idx) / config.batch_size)
@@ -256,22 +232,26 @@ def train_bank(
             f"  val balanced {val.mean_balanced_accuracy:.2f}%  ({history[-1]['seconds']:.0f} s)",
             log,
         )
-        tensors = _state_tensors(bank, optimizer)
-        atomic_write_bytes(state_dir / "state.safetensors", save(tensors))
-        state = {"epoch": epoch + 1, "history": history, "config": config.to_json()}
-        atomic_write_bytes(state_dir / "state.json", json.dumps(state, indent=1).encode())
+        train_state.save_state(folder, bank, optimizer, {"epoch": epoch + 1, "history": history,
+                                                         "config": config.to_json()})  # fmt: skip
     return finalize(bank, config, data, out, images[val_idx], labels_all[val_idx], history, log, dist)
 
 
-def _check_layout(train_dir: Path, state_dir: Path) -> None:
-    """--resume with another number of ranks than the saved run: say so instead of starting over."""
-    saved = sorted(p.parent.name or "1 process" for p in train_dir.glob("**/state.json"))
-    saved = ["1 process" if p == ".train" else p for p in saved]
-    if saved and not (state_dir / "state.json").is_file():
-        raise UsageError(
-            f"{train_dir} holds a run saved as {', '.join(saved)}; resume it with the same number of ranks "
-            "(torchrun --nproc-per-node), or delete that folder to start over"
-        )
+def _resume(folder: Path, bank, optimizer, config: TrainConfig, device: str, dist: Distributed, log):
+    """(history, epochs done) after loading the newest epoch that every rank saved (a collective)."""
+    saved = train_state.saved_epochs(folder)
+    epoch = train_state.common_epoch(saved, dist)
+    if epoch is None:
+        if saved:
+            log(f"{folder}: no epoch was saved by every rank; starting over")
+        return [], 0
+    path, document = saved[epoch]
+    # the operating point is chosen after training: resuming may re-calibrate with another weight
+    if replace(TrainConfig.from_json(document["config"]), balance_weight=config.balance_weight) != config:
+        raise UsageError(f"{folder}: the saved run used a different configuration (same flags needed to resume)")
+    train_state.restore(path, bank, optimizer, device)
+    log(f"resuming after epoch {epoch} of {config.epochs}")
+    return document["history"], epoch
 
 
 def gather_columns(dist: Distributed, array: np.ndarray) -> np.ndarray:
@@ -284,14 +264,15 @@ def finalize(bank, config, data, out, val_images, val_labels, history, log, dist
 
     ``val_labels`` has a column per attribute of ``config``; ``bank`` holds this rank's networks."""
     bank = bank.eval().to(memory_format=torch.contiguous_format)
+    device = str(next(bank.parameters()).device)  # scored where it was trained (cuda:R under torchrun)
     columns = [config.attributes.index(a) for a in bank.attributes]
-    scores = bank_scores(bank, val_images)
+    scores = bank_scores(bank, val_images, device=device)
     thresholds = [
         calibrate_threshold(scores[:, g], val_labels[:, c], config.balance_weight) for g, c in enumerate(columns)
     ]
     with torch.no_grad():
         bank.fc2_bias -= torch.tensor(thresholds, device=bank.fc2_bias.device).view(-1, 1)
-    after = bank_scores(bank, val_images)
+    after = bank_scores(bank, val_images, device=device)
     mine = evaluate_scores(bank.attributes, after, val_labels[:, columns])
     meta = {}
     for g, name in enumerate(bank.attributes):
