@@ -71,7 +71,9 @@ def crop_resize(images: torch.Tensor, arch: ArchConfig, cropped: bool = False) -
 
 
 def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:
-    """``F.max_pool2d(x, 2)``, the same values bit for bit.
+    """``F.max_pool2d(x, 2)``: the same values (NaN included); only the sign of an exact-zero maximum can
+    differ (max_pool2d keeps the first of -0.0 and +0.0 in its window, maximum may return the other), and the two
+    zeros compare equal in every later layer and in sign(score).
 
     Without autograd it is two pairwise ``torch.maximum`` over strided views: on the CPU, NCHW
     max_pool2d is not vectorised and took more time than the convolutions (3.7 vs 0.2 ms on a

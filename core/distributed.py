@@ -57,6 +57,15 @@ class Distributed:
         dist.all_gather_object(gathered, value)
         return gathered
 
+    def from_main(self, value: Any) -> Any:
+        """Rank 0's ``value`` on every rank: decisions taken from the shared folder (what is finished, what
+        is left) are taken once, so ranks never act on different views of a network file system."""
+        if not self.enabled:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
     def device(self, device: str) -> str:
         """The device this rank uses: ``cuda`` becomes ``cuda:LOCAL_RANK`` (one GPU per rank)."""
         return f"cuda:{self.local_rank}" if device == "cuda" and self.enabled else device

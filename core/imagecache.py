@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def load_images(data: CelebA, ids: list[str], cache_dir: Path | None = None) -> 
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
         list(pool.map(decode, range(len(ids))))
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cache_dir / f".images-{key}.{os.getpid()}.tmp.npy"
+    tmp = cache_dir / f".images-{key}.{uuid.uuid4().hex}.tmp.npy"  # unique across nodes sharing the cache
     np.save(tmp, out)
     os.replace(tmp, array_path)
     (cache_dir / f"images-{key}.json").write_text(json.dumps({"root": str(data.root), "n": len(ids)}))

@@ -84,7 +84,7 @@ def run_natural(loaded: LoadedBank, data: CelebA, config: NaturalConfig, out: st
     fingerprint = model_fingerprint(loaded.folder)
     settings = {**config.to_json(), "n_images": len(ids), "model_fingerprint": fingerprint,
                 "data_fingerprint": data.fingerprint()}  # fmt: skip
-    if not force and _finished_split_settings(out, config.split) == settings:
+    if dist.from_main(not force and _finished_split_settings(out, config.split) == settings):
         log(f"{out} already holds the {config.split} split with these settings and models; nothing to do")
         return read_natural(out)
     with dist.main_first():  # rank 0 checks or writes the store's settings first

@@ -290,8 +290,9 @@ def run_units(store: PartStore, units: list[tuple[str, tuple, int]], task, conte
     rank lists the missing units, then takes its weight-balanced share (core.distributed.balance), and
     returns once every rank has finished: the store then holds every part.
     """
-    todo = [unit for unit in units if not store.has(unit[0])]
-    dist.barrier()  # every rank has listed the missing units before any rank saves a new one
+    # rank 0 lists the missing units, before any rank saves a new one, and every rank uses its list
+    missing = set(dist.from_main([key for key, _, _ in units if not store.has(key)]))
+    todo = [unit for unit in units if unit[0] in missing]
     if dist.enabled:
         share = distributed.balance([weight for _, _, weight in todo], dist.world_size)[dist.rank]
         todo = [todo[i] for i in share]

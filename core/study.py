@@ -174,7 +174,7 @@ def run_study(loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | 
         "model_fingerprint": model_fingerprint(loaded.folder), "data_fingerprint": data.fingerprint(),
         "bank_attributes": list(bank.attributes),
     }  # fmt: skip
-    if not force and finished_settings(out) == settings:
+    if dist.from_main(not force and finished_settings(out) == settings):  # one decision for all ranks
         log(f"{out} already holds this study (same settings and models); nothing to do")
         return read_study(out)
     with dist.main_first():  # rank 0 checks or writes the store's settings first
