@@ -37,17 +37,16 @@ from core.results import (
     NATURAL_COLUMNS,
     SAMPLES_FILE,
     NaturalResults,
-    PartStore,
     ResultsError,
     model_fingerprint,
     read_natural,
-    run_units,
     write_csv,
     write_json,
 )
 from core.selection import quartiles, select_split
 from core.study import attack_batch
 from core.train import TrainConfig, split_train_val, train_epochs
+from core.units import PartStore, run_units
 
 PART_FIELDS = ("position", "success", "scale", "l2", "linf", "pass", "score_before", "score_after")
 

@@ -10,7 +10,7 @@ by the full bank; row A of the matrix is the fraction of A's flips that changed 
 prediction. The mean |δ| map per attribute (FFA successes, mean over colour channels) shows where on the
 face each network is attacked.
 
-Work is split into (attribute, chunk) units stored in ``parts/`` (core/results.py); a killed run
+Work is split into (attribute, chunk) units stored in ``parts/`` (core/units.py); a killed run
 resumes without redoing finished units, and the merged result equals an uninterrupted run.
 """
 
@@ -35,17 +35,16 @@ from core.evaluate import bank_scores
 from core.imagecache import load_images
 from core.results import (
     SAMPLES_FILE,
-    PartStore,
     ResultsError,
     StudyResults,
     model_fingerprint,
     read_study,
-    run_units,
     write_csv,
     write_json,
     write_npz,
 )
 from core.selection import quartiles, select_split
+from core.units import PartStore, run_units
 
 RANKING_CRITERION = (
     "FFA success rate under PASS >= {tau} (lower = more robust); ties broken by the median L-infinity "
@@ -152,7 +151,7 @@ def run_study(loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | 
     """Run (or resume) the study into ``out`` and return the merged results.
 
     A finished folder with the same settings and models is returned as is unless ``force``. ``workers``
-    > 1 runs the (attribute, chunk) units in that many processes (core.results.run_units).
+    > 1 runs the (attribute, chunk) units in that many processes (core.units.run_units).
 
     ``progress(done, total)`` is called after every finished unit with attacks done / total; an
     exception raised from it (or anywhere) leaves the finished units in ``out/parts`` for the next run.

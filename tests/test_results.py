@@ -9,15 +9,14 @@ import pytest
 from core.results import (
     NATURAL_COLUMNS,
     STUDY_COLUMNS,
-    PartStore,
     ResultsError,
     model_fingerprint,
     read_natural,
     read_study,
-    run_units,
     write_csv,
     write_json,
 )
+from core.units import PartStore, run_units
 
 
 def square_task(ctx: dict, value: int) -> dict:

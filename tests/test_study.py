@@ -10,9 +10,10 @@ from core.attributes import ATTRIBUTE_INDEX
 from core.cli import main
 from core.evaluate import bank_scores
 from core.imagecache import load_images
-from core.results import PartStore, ResultsError
+from core.results import ResultsError
 from core.selection import quartiles, select_images
 from core.study import StudyConfig, rank_attributes, run_study
+from core.units import PartStore
 from tests.study_helpers import ATTRS, make_inputs, one_thread, open_inputs
 
 
