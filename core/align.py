@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from core import detectors, haar
+from core.images import warp_source
 from core.yunet import YuNetModelError, find_yunet
 
 LANDMARK_NAMES = ("lefteye", "righteye", "nose", "leftmouth", "rightmouth")
@@ -115,15 +116,7 @@ def warp_to_template(
     matrix = similarity_transform(landmarks, template_for(output_size))
     height, width = output_size
     scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    source, to_source = image, np.eye(3)
-    if scale < 0.5:
-        # Shrinking a big photo by bilinear warping aliases; area-average it down first.
-        factor = min(1.0, 2.0 * scale)
-        size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-        source = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        fx, fy = size[0] / image.shape[1], size[1] / image.shape[0]
-        # resize maps pixel centres: x' = (x + 0.5) * fx - 0.5
-        to_source = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
+    source, to_source = warp_source(image, scale)
     full = np.vstack([matrix, [0, 0, 1]]) @ np.linalg.inv(to_source)
     aligned = cv2.warpAffine(
         np.ascontiguousarray(source), full[:2], (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT

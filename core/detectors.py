@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.images import shrink_to_side, warp_source
 from core.yunet import load_detector
 
 Detection = tuple[tuple[float, float, float, float], float, np.ndarray]
@@ -53,12 +54,7 @@ def _rows_to_detections(rows: np.ndarray, scale: float, shift: float = 0.0) -> l
 
 def yunet_faces(image: np.ndarray, model: Path) -> list[Detection]:
     """All YuNet faces in ``image``; a face that fills the frame is retried on a padded copy."""
-    scale = min(1.0, FIRST_PASS_MAX_SIDE / max(image.shape[:2]))
-    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    if scale < 1.0:
-        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-        scale = size[0] / image.shape[1]
+    bgr, scale = shrink_to_side(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), FIRST_PASS_MAX_SIDE)
     found = _rows_to_detections(_run_yunet(model, bgr), scale)
     if not found:
         pad = max(bgr.shape[:2]) // 4
@@ -76,13 +72,7 @@ def _upright_crop(
     cos, sin = scale * np.cos(-angle), scale * np.sin(-angle)
     matrix = np.array([[cos, -sin, 0.0], [sin, cos, 0.0]])
     matrix[:, 2] = (out - 1) / 2 - matrix[:, :2] @ centre
-    source, to_source = image, np.eye(3)
-    if scale < 0.5:  # shrinking by bilinear warping aliases: area-average the image down first
-        factor = 2.0 * scale
-        size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-        source = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        fx, fy = size[0] / image.shape[1], size[1] / image.shape[0]
-        to_source = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
+    source, to_source = warp_source(image, scale)
     full = np.vstack([matrix, [0, 0, 1]]) @ np.linalg.inv(to_source)
     crop = cv2.warpAffine(source, full[:2], (out, out), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
     return crop, matrix

@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.images import shrink_to_side
+
 MAX_SIDE = 800  # the cascades run on at most this size (area-downscaled)
 EYE_FACE_WIDTH = 200  # faces narrower than this (px) are enlarged for the eye search
 ANGLES = (0.0, -15.0, 15.0, -30.0, 30.0)  # degrees; detections at several angles are merged, best weight wins
@@ -124,12 +126,7 @@ def haar_faces(image: np.ndarray) -> list[tuple[tuple[float, float, float, float
     """Faces in ``image`` (uint8 RGB). The box is the upright bounding box of the (possibly rotated) cascade box;
     the score is the cascade's level weight squashed to (0, 1) by a logistic — a relative confidence,
     not comparable with YuNet's."""
-    scale = min(1.0, MAX_SIDE / max(image.shape[:2]))
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    if scale < 1.0:
-        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-        scale = size[0] / image.shape[1]
+    gray, scale = shrink_to_side(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), MAX_SIDE)
     gray = cv2.equalizeHist(gray)
     kept: list[tuple[bool, float, np.ndarray, np.ndarray]] = []
     for candidate in sorted(_search(gray), key=lambda c: (not c[0], -c[1])):

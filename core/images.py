@@ -11,6 +11,7 @@ import io
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -125,3 +126,28 @@ def load_rgb(path: str | Path) -> np.ndarray:
     """Decode a trusted dataset file (fast path for training caches)."""
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def shrink_to_side(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """``image`` area-downscaled so its longer side is at most ``max_side``; (image, the x scale applied,
+    1.0 when it was small enough). Detectors run on the copy and divide their coordinates by the scale."""
+    scale = min(1.0, max_side / max(image.shape[:2]))
+    if scale >= 1.0:
+        return image, 1.0
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), size[0] / image.shape[1]
+
+
+def warp_source(image: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """What a warp that shrinks ``image`` by ``scale`` should sample: (source, 3x3 map image -> source).
+
+    Shrinking by bilinear warping aliases, so below half size the image is area-averaged to twice the
+    target scale first; compose the warp with the inverse of the returned map."""
+    if scale >= 0.5:
+        return image, np.eye(3)
+    factor = 2.0 * scale
+    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+    fx, fy = size[0] / image.shape[1], size[1] / image.shape[0]
+    # resize maps pixel centres: x' = (x + 0.5) * fx - 0.5
+    to_source = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), to_source
