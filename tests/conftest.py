@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +79,21 @@ def tiny_bank() -> AttributeBank:
 @pytest.fixture(autouse=True)
 def _cache_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("FFA_LAB_CACHE", str(tmp_path_factory.getbasetemp() / "ffa-cache"))
+
+
+@contextmanager
+def one_thread():
+    """Torch on one thread: small convolutions on a loaded 2-core machine are ~10x faster than on two."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """A whole test module on one torch thread (use with ``pytest.mark.usefixtures``)."""
+    with one_thread():
+        yield

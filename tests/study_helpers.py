@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
-
-import torch
 
 from core.celeba import load_celeba
 from core.checkpoint import load_bank
@@ -27,17 +24,6 @@ def make_inputs(root: Path) -> dict:
 
 def open_inputs(inputs: dict):
     return load_bank(inputs["models"]), load_celeba(inputs["celeba"])
-
-
-@contextmanager
-def one_thread():
-    """Torch on one thread: small convolutions on a loaded 2-core machine are ~10x faster than on two."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 VOLATILE = {"created", "seconds_last_session", "seconds"}

@@ -54,13 +54,7 @@ def make_images(n: int, seed: int = 1, size: tuple[int, int] = (48, 40)) -> np.n
     return np.stack(out)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny batches: one intra-op thread avoids OpenMP stalls when another process holds a core."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

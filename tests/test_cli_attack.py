@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from core.checkpoint import save_bank
 from core.cli import main
@@ -17,12 +16,7 @@ from tests.test_attacks import ATTRS, make_bank, make_images
 KEYS = {"attribute", "method", "goal", "success", "score_before", "score_after", "scale", "l2", "linf", "pass"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture

@@ -13,15 +13,12 @@ from core.imagecache import load_images
 from core.natural import NaturalConfig, run_extra_epochs, run_natural
 from core.results import ResultsError, read_natural
 from core.train import train_epochs
-from tests.study_helpers import ATTRS, TRAIN, make_inputs, one_thread, open_inputs
+from tests.study_helpers import ATTRS, TRAIN, make_inputs, open_inputs
 
 CONFIG = NaturalConfig(split="test", attributes=ATTRS, chunk_size=8)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from core.natural import NaturalConfig, run_extra_epochs, run_natural
 from core.report import find_results, perturbation_image, write_report
 from core.results import ResultsError
 from core.study import StudyConfig, run_study
-from tests.study_helpers import ATTRS, make_inputs, one_thread, open_inputs
+from tests.study_helpers import ATTRS, make_inputs, open_inputs
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -20,10 +20,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 N_FIGURES = 9
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,9 @@ from core.results import ResultsError
 from core.selection import quartiles, select_images
 from core.study import StudyConfig, rank_attributes, run_study
 from core.units import PartStore
-from tests.study_helpers import ATTRS, make_inputs, one_thread, open_inputs
+from tests.study_helpers import ATTRS, make_inputs, open_inputs
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 CONFIG = StudyConfig(attacks=("ffa", "fgs", "fgv"), attributes=ATTRS, chunk_size=10)

@@ -93,10 +93,7 @@ def app_results(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def celeba_dir() -> Path:
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("needs the shared CelebA data: set $FFA_SHARED or put it at ../shared beside the repo")
+def celeba_dir(shared: Path) -> Path:
     return shared / "celeba"
 
 

@@ -5,7 +5,8 @@ import threading
 import pandas as pd
 
 from core.ui.gallery import mine, mining_folder
-from tests.study_helpers import make_inputs, one_thread, open_inputs
+from tests.conftest import one_thread
+from tests.study_helpers import make_inputs, open_inputs
 
 
 def test_two_sessions_mining_the_same_settings_both_succeed(tmp_path, monkeypatch):
