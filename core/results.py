@@ -42,15 +42,16 @@ class ResultsError(ValueError):
 # --- writing -------------------------------------------------------------------------------------
 def write_json(path: Path, document: dict) -> None:
     """Atomically write ``document`` as indented JSON (NaN is written as null)."""
-    text = json.dumps(_clean_json(document), indent=1, allow_nan=False)
+    text = json.dumps(json_safe(document), indent=1, allow_nan=False)
     atomic_write_bytes(Path(path), text.encode())
 
 
-def _clean_json(value):
+def json_safe(value):
+    """``value`` with numpy scalars as Python numbers, tuples as lists, keys as strings, NaN/inf as None."""
     if isinstance(value, dict):
-        return {str(k): _clean_json(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean_json(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):

@@ -16,7 +16,7 @@ import numpy as np
 
 from core import distributed
 from core.distributed import SINGLE, Distributed
-from core.results import ResultsError, _clean_json, write_json, write_npz
+from core.results import ResultsError, json_safe, write_json, write_npz
 
 
 class PartStore:
@@ -28,7 +28,7 @@ class PartStore:
 
     def __init__(self, folder: str | Path, settings: dict, name: str = "parts"):
         self.folder = Path(folder) / name
-        self.settings = json.loads(json.dumps(_clean_json(settings)))
+        self.settings = json.loads(json.dumps(json_safe(settings)))
         saved_path = self.folder / "settings.json"
         if saved_path.is_file():
             try:
