@@ -120,7 +120,8 @@ def session(device: str = "cpu") -> Iterator[Distributed]:
     """Join the process group when launched as several ranks (else yield the single-process handle).
 
     Backend: ``$FFA_LAB_DIST_BACKEND``, else ``nccl`` for ``device`` cuda and ``gloo`` otherwise;
-    barrier timeout ``$FFA_LAB_DIST_TIMEOUT`` seconds (default a week). The group is destroyed on exit.
+    barrier timeout ``$FFA_LAB_DIST_TIMEOUT`` seconds (default a week). On normal exit the ranks meet at a
+    last barrier and destroy the group together; after an error they leave it to torchrun.
     """
     if not launched():
         yield SINGLE
@@ -133,8 +134,8 @@ def session(device: str = "cpu") -> Iterator[Distributed]:
     timeout = timedelta(seconds=float(os.environ.get("FFA_LAB_DIST_TIMEOUT", DEFAULT_TIMEOUT_S)))
     if not dist.is_initialized():
         dist.init_process_group(backend, timeout=timeout)
-    try:
-        yield Distributed(rank, world_size, local_rank)
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    yield Distributed(rank, world_size, local_rank)
+    # Normal exit only (after an error the other ranks may never come): tear down together, so no rank's
+    # connections close under another that is still using them.
+    dist.barrier()
+    dist.destroy_process_group()
