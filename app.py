@@ -1,15 +1,15 @@
 """ffa-lab Home: what this is, the loaded model bank, where faces come from, and the pages.
 
-Run with ``streamlit run app.py``. Pages live in ``pages/``; all logic lives in ``core`` (``core/ui``
+Run with ``streamlit run app.py``. Pages live in ``pages/``; all logic lives in ``ffa_lab`` (``core/ui``
 for the Streamlit parts).
 """
 
 import streamlit as st
 
-from core import figures
-from core.ui import bankinfo
-from core.ui.settings import DATASET_HELP
-from core.ui.sidebar import AppContext, run_page
+from ffa_lab.report import figures
+from ffa_lab.ui.sidebar import AppContext, run_page
+from ffa_lab.views import bankinfo
+from ffa_lab.views.settings import DATASET_HELP
 
 PAGES = [
     ("pages/1_Inspect_Face.py", "Inspect a face", "🔍", "alignment, landmarks and the 40 attribute scores"),

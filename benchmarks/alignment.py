@@ -27,8 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.align import TEMPLATE, align_face, apply_transform, similarity_transform  # noqa: E402
-from core.images import load_rgb  # noqa: E402
+from ffa_lab.data.images import load_rgb  # noqa: E402
+from ffa_lab.faces.align import TEMPLATE, align_face, apply_transform, similarity_transform  # noqa: E402
 
 # Eye centres (pupils) annotated by hand on 16x / 10x zoomed crops; about +-1.5 px.
 PORTRAIT_EYES = {
@@ -91,7 +91,7 @@ def evaluate(aligner: str, yunet: Path, images: dict[str, np.ndarray], truth: di
 
 
 def portraits(aligner: str, yunet: Path) -> dict[str, float]:
-    from core.portraits import bundled_portraits
+    from ffa_lab.data.portraits import bundled_portraits
 
     out = {}
     for name, load in bundled_portraits().items():
@@ -103,7 +103,7 @@ def portraits(aligner: str, yunet: Path) -> dict[str, float]:
 
 def calibrate_haar(yunet: Path) -> None:
     """Refit detectors.HAAR_REL: YuNet landmarks relative to the Haar face box on CelebA 001001-001400."""
-    from core import haar
+    from ffa_lab.faces import haar
 
     rel = []
     for index in range(1001, 1401):

@@ -23,12 +23,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.checkpoint import load_bank  # noqa: E402
-from core.images import decode_image  # noqa: E402
-from core.portraits import bundled_portraits  # noqa: E402
-from core.ui import faces_data, flips, plots  # noqa: E402
-from core.ui.settings import default_models_folder, torch_threads  # noqa: E402
-from core.ui.widgets import enlarge  # noqa: E402
+from ffa_lab.data.images import decode_image  # noqa: E402
+from ffa_lab.data.portraits import bundled_portraits  # noqa: E402
+from ffa_lab.models.checkpoint import load_bank  # noqa: E402
+from ffa_lab.ui.widgets import enlarge  # noqa: E402
+from ffa_lab.views import faces_data, flips, plots  # noqa: E402
+from ffa_lab.views.settings import default_models_folder, torch_threads  # noqa: E402
 
 BUDGETS = {"scores after upload": 0.3, "FFA flip + figures": 1.0, "flip all 40": 5.0}
 
@@ -71,7 +71,7 @@ def flip_all(bank, aligned: np.ndarray) -> None:
 def timed(fn, repeat: int) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU seconds (this process, all threads) of ``repeat`` calls after a warm-up.
 
-    On a shared machine wall time includes waiting for a core; CPU time does not (with T threads it
+    On a shared machine wall time includes waiting for a ffa_lab; CPU time does not (with T threads it
     can exceed wall time), so the two together tell contention from work."""
     fn()  # warm-up: first-call allocations, thread pools, lazy imports
     wall, cpu = [], []

@@ -24,13 +24,13 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.attacks import ATTACKS, AttackParams  # noqa: E402
-from core.attacks.run import attack_images  # noqa: E402
-from core.attributes import resolve_attributes  # noqa: E402
-from core.celeba import load_celeba  # noqa: E402
-from core.checkpoint import load_bank  # noqa: E402
-from core.evaluate import bank_scores  # noqa: E402
-from core.imagecache import load_images  # noqa: E402
+from ffa_lab.attacks import ATTACKS, AttackParams  # noqa: E402
+from ffa_lab.attacks.run import attack_images  # noqa: E402
+from ffa_lab.data.attributes import resolve_attributes  # noqa: E402
+from ffa_lab.data.celeba import load_celeba  # noqa: E402
+from ffa_lab.data.imagecache import load_images  # noqa: E402
+from ffa_lab.models.checkpoint import load_bank  # noqa: E402
+from ffa_lab.models.evaluate import bank_scores  # noqa: E402
 
 
 def _median(values: np.ndarray) -> float | None:

@@ -27,14 +27,14 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.attacks import ATTACKS, AttackParams  # noqa: E402
-from core.attacks.run import attack_all_attributes, attack_images  # noqa: E402
-from core.attacks.scorer import BankScorer  # noqa: E402
-from core.celeba import load_celeba  # noqa: E402
-from core.checkpoint import load_bank  # noqa: E402
-from core.distances import ECC_EPS, ECC_ITERATIONS, pass_score  # noqa: E402
-from core.evaluate import bank_scores  # noqa: E402
-from core.imagecache import load_images  # noqa: E402
+from ffa_lab.attacks import ATTACKS, AttackParams  # noqa: E402
+from ffa_lab.attacks.distances import ECC_EPS, ECC_ITERATIONS, pass_score  # noqa: E402
+from ffa_lab.attacks.run import attack_all_attributes, attack_images  # noqa: E402
+from ffa_lab.attacks.scorer import BankScorer  # noqa: E402
+from ffa_lab.data.celeba import load_celeba  # noqa: E402
+from ffa_lab.data.imagecache import load_images  # noqa: E402
+from ffa_lab.models.checkpoint import load_bank  # noqa: E402
+from ffa_lab.models.evaluate import bank_scores  # noqa: E402
 
 
 def timed(fn, *args, **kwargs):

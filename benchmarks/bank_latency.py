@@ -3,7 +3,7 @@
     python benchmarks/bank_latency.py [--models assets/models/default] [--repeats 50]
 
 Prints the median and 90th percentile of scoring one 89x109 face and one 178x218 face (target: <= 50 ms
-on a 2-core CPU), with the BatchNorm-folded inference bank beside the unfolded one, measured in turns.
+on a 2-ffa_lab CPU), with the BatchNorm-folded inference bank beside the unfolded one, measured in turns.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from core.checkpoint import load_bank
+from ffa_lab.models.checkpoint import load_bank
 
 
 def _times(bank, x, repeats: int) -> np.ndarray:

@@ -4,7 +4,7 @@
                                              [--study-images 48] [--gpu-only]
 
 CPU part (needs the CelebA folder): the same 40-network training epoch and the same study (FFA, FGS,
-FGV, PASS) run as (a) one process with every core's threads, (b) one process with one thread, (c)
+FGV, PASS) run as (a) one process with every ffa_lab's threads, (b) one process with one thread, (c)
 `torchrun --nproc-per-node 2` with one thread per rank; it prints images/s and attacks/s side by side
 and the ratios, all measured in one run. Training images/s count images x the whole bank (40 networks).
 
@@ -38,10 +38,10 @@ def _port() -> int:
 def _launch(args: list[str], ranks: int, threads: int, cache: str) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "FFA_LAB_CACHE": cache, "PYTHONPATH": str(REPO)}
     if ranks == 1:
-        command = [sys.executable, "-m", "core.cli", *args]
+        command = [sys.executable, "-m", "ffa_lab.cli.main", *args]
     else:
         command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(ranks), "--master-addr",
-                   "127.0.0.1", "--master-port", str(_port()), "-m", "core.cli", *args]  # fmt: skip
+                   "127.0.0.1", "--master-port", str(_port()), "-m", "ffa_lab.cli.main", *args]  # fmt: skip
         env["FFA_LAB_DIST_BACKEND"] = "gloo"
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO)
     if done.returncode:
@@ -81,9 +81,9 @@ def cpu_part(celeba: str, train_images: int, study_images: int) -> None:
 def gpu_part(device: str = "cuda", batch: int = 256, images_per_attribute: int = 64) -> None:
     import torch
 
-    from core.attacks.run import attack_images
-    from core.attributes import ATTRIBUTES
-    from core.bank import ArchConfig, AttributeBank
+    from ffa_lab.attacks.run import attack_images
+    from ffa_lab.data.attributes import ATTRIBUTES
+    from ffa_lab.models.bank import ArchConfig, AttributeBank
 
     if device == "cuda" and not torch.cuda.is_available():
         print("GPU: no CUDA device here; nothing measured")

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from core.celeba import load_celeba
-from core.checkpoint import load_bank
-from core.study import StudyConfig, run_study
+from ffa_lab.data.celeba import load_celeba
+from ffa_lab.experiments.study import StudyConfig, run_study
+from ffa_lab.models.checkpoint import load_bank
 
 
 def measure(loaded, data, config: StudyConfig, workers: int, threads: int) -> tuple[float, int]:

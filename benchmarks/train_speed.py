@@ -14,8 +14,8 @@ import time
 
 import torch
 
-from core.attributes import ATTRIBUTES
-from core.bank import ArchConfig, AttributeBank
+from ffa_lab.data.attributes import ATTRIBUTES
+from ffa_lab.models.bank import ArchConfig, AttributeBank
 
 
 def _step(model, optimizer, x, target):

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from core.ui import cache
-from core.ui.picker import face_picker
-from core.ui.plots import landmarks_figure, score_bars
-from core.ui.sidebar import AppContext, run_page
-from core.ui.widgets import show_image
+from ffa_lab.ui import cache
+from ffa_lab.ui.picker import face_picker
+from ffa_lab.ui.sidebar import AppContext, run_page
+from ffa_lab.ui.widgets import show_image
+from ffa_lab.views.plots import landmarks_figure, score_bars
 
 ALIGNERS = {
     "yunet": "YuNet detector (5 landmarks) + similarity warp onto the CelebA template",

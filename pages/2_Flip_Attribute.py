@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from core.attacks import ATTACK_LABELS
-from core.ui import cache, state
-from core.ui.flips import STRENGTHS, FlipView, amplified_perturbation, numbers_json, side_effects
-from core.ui.picker import face_picker
-from core.ui.plots import delta_heatmap, scale_curve, side_effect_bars
-from core.ui.sidebar import AppContext, run_page
-from core.ui.widgets import attack_select, attribute_select, flip_all_grid, fmt, score_text, show_image
+from ffa_lab.attacks import ATTACK_LABELS
+from ffa_lab.ui import cache, state
+from ffa_lab.ui.picker import face_picker
+from ffa_lab.ui.sidebar import AppContext, run_page
+from ffa_lab.ui.widgets import attack_select, attribute_select, flip_all_grid, fmt, score_text, show_image
+from ffa_lab.views.flips import STRENGTHS, FlipView, amplified_perturbation, numbers_json, side_effects
+from ffa_lab.views.plots import delta_heatmap, scale_curve, side_effect_bars
 
 
 def render(ctx: AppContext) -> None:

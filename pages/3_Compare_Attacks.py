@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from core.attacks import ATTACK_LABELS, ATTACKS
-from core.ui import cache
-from core.ui.flips import amplified_perturbation, comparison_table
-from core.ui.picker import face_picker
-from core.ui.sidebar import AppContext, run_page
-from core.ui.widgets import attribute_select, fmt, score_text, show_image
+from ffa_lab.attacks import ATTACK_LABELS, ATTACKS
+from ffa_lab.ui import cache
+from ffa_lab.ui.picker import face_picker
+from ffa_lab.ui.sidebar import AppContext, run_page
+from ffa_lab.ui.widgets import attribute_select, fmt, score_text, show_image
+from ffa_lab.views.flips import amplified_perturbation, comparison_table
 
 
 def render(ctx: AppContext) -> None:

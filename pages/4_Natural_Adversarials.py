@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from core import figures
-from core.attributes import ATTRIBUTES
-from core.ui import cache, state
-from core.ui.errors import guarded
-from core.ui.gallery import SORT_KEYS, GalleryFilter, filter_rows, mine, summary_table
-from core.ui.settings import results_root
-from core.ui.sidebar import AppContext, run_page
-from core.ui.widgets import attribute_select, fmt, score_text, show_image
+from ffa_lab.data.attributes import ATTRIBUTES
+from ffa_lab.report import figures
+from ffa_lab.ui import cache, state
+from ffa_lab.ui.errors import guarded
+from ffa_lab.ui.sidebar import AppContext, run_page
+from ffa_lab.ui.widgets import attribute_select, fmt, score_text, show_image
+from ffa_lab.views.gallery import SORT_KEYS, GalleryFilter, filter_rows, mine, summary_table
+from ffa_lab.views.settings import results_root
 
 PER_PAGE = 24
 COLUMNS = 6

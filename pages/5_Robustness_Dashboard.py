@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from core import figures
-from core.ui import cache
-from core.ui.errors import guarded
-from core.ui.settings import results_root
-from core.ui.sidebar import AppContext, run_page
+from ffa_lab.report import figures
+from ffa_lab.ui import cache
+from ffa_lab.ui.errors import guarded
+from ffa_lab.ui.sidebar import AppContext, run_page
+from ffa_lab.views.settings import results_root
 
 
 def render(ctx: AppContext) -> None:

@@ -9,9 +9,9 @@ import sys
 
 import numpy as np
 
-from core.anchors import ANCHORS
-from core.attributes import ATTRIBUTE_INDEX
-from core.celeba import load_celeba
+from ffa_lab.data.attributes import ATTRIBUTE_INDEX
+from ffa_lab.data.celeba import load_celeba
+from ffa_lab.models.anchors import ANCHORS
 
 
 def main(argv: list[str]) -> int:

@@ -6,7 +6,7 @@ kept as a script so the exact command that produced ``assets/models/default`` is
 
 import sys
 
-from core.cli import main
+from ffa_lab.cli.main import main
 
 if __name__ == "__main__":
     args = sys.argv[1:]

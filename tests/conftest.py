@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from core.attributes import ATTRIBUTES
-from core.bank import ArchConfig, AttributeBank
+from ffa_lab.data.attributes import ATTRIBUTES
+from ffa_lab.models.bank import ArchConfig, AttributeBank
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_ARCH = ArchConfig(channels=(4, 6, 8, 8), hidden=8, input_size=(32, 32))
@@ -83,7 +83,7 @@ def _cache_dir(tmp_path_factory, monkeypatch):
 
 @contextmanager
 def one_thread():
-    """Torch on one thread: small convolutions on a loaded 2-core machine are ~10x faster than on two."""
+    """Torch on one thread: small convolutions on a loaded 2-ffa_lab machine are ~10x faster than on two."""
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

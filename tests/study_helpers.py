@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.celeba import load_celeba
-from core.checkpoint import load_bank
-from core.train import TrainConfig, train_bank
+from ffa_lab.data.celeba import load_celeba
+from ffa_lab.models.checkpoint import load_bank
+from ffa_lab.models.train import TrainConfig, train_bank
 from tests.conftest import TINY_ARCH, write_celeba
 
 ATTRS = ("5_o_Clock_Shadow", "Smiling", "Male")

@@ -1,9 +1,9 @@
 """Attacks on the attribute bank: one direction per module, one shared scale search (search.py).
 
 ``ATTACKS`` maps a name to ``fn(model, images, targets, *, params=None, goal="flip") -> AttackResult``
-where ``model`` is a :class:`~core.attacks.scorer.BankScorer` (the bank bound to one attribute per
+where ``model`` is a :class:`~ffa_lab.attacks.scorer.BankScorer` (the bank bound to one attribute per
 sample), ``images`` uint8 (B, H, W, 3) and ``targets`` the goal signs ±1 (B,) or None (flip the
-current predictions). Most callers want :mod:`core.attacks.run` (``attack_images``,
+current predictions). Most callers want :mod:`ffa_lab.attacks.run` (``attack_images``,
 ``attack_all_attributes``, ``apply_scale``).
 """
 
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.attacks.deepfool import deepfool
-from core.attacks.ffa import ffa
-from core.attacks.fgs import fgs
-from core.attacks.fgv import fgv
-from core.attacks.iffa import iffa
-from core.attacks.result import AttackResult, SearchTrace
-from core.attacks.search import AttackParams
+from ffa_lab.attacks.deepfool import deepfool
+from ffa_lab.attacks.ffa import ffa
+from ffa_lab.attacks.fgs import fgs
+from ffa_lab.attacks.fgv import fgv
+from ffa_lab.attacks.iffa import iffa
+from ffa_lab.attacks.result import AttackResult, SearchTrace
+from ffa_lab.attacks.search import AttackParams
 
 AttackFn = Callable[..., AttackResult]
 

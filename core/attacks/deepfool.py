@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.attacks.scorer import BankScorer
-from core.attacks.search import AttackParams, iterate_steps, run_attack
+from ffa_lab.attacks.scorer import BankScorer
+from ffa_lab.attacks.search import AttackParams, iterate_steps, run_attack
 
 
 def deepfool_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before,

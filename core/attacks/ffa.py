@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.attacks.scorer import BankScorer
-from core.attacks.search import AttackParams, run_attack
+from ffa_lab.attacks.scorer import BankScorer
+from ffa_lab.attacks.search import AttackParams, run_attack
 
 
 def ffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):

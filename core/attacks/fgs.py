@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.attacks.criteria import prediction
-from core.attacks.scorer import BankScorer
-from core.attacks.search import AttackParams, run_attack
+from ffa_lab.attacks.criteria import prediction
+from ffa_lab.attacks.scorer import BankScorer
+from ffa_lab.attacks.search import AttackParams, run_attack
 
 
 def fgs_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):

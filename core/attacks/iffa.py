@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.attacks.scorer import BankScorer
-from core.attacks.search import AttackParams, iterate_steps, run_attack, unit_linf
+from ffa_lab.attacks.scorer import BankScorer
+from ffa_lab.attacks.search import AttackParams, iterate_steps, run_attack, unit_linf
 
 
 def iffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):

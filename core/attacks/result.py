@@ -26,7 +26,7 @@ class AttackResult:
     - ``adversarial`` uint8 (B, H, W, 3) = clip(round(x + scale * direction), 0, 255); for a failed
       sample the strongest image tried (the maximum scale), for a zero gradient the original.
     - ``success`` bool (B,): the bank's prediction on ``adversarial`` equals ``target``
-      (:func:`core.attacks.criteria.is_success`), re-scored on the final uint8 image.
+      (:func:`ffa_lab.attacks.criteria.is_success`), re-scored on the final uint8 image.
     - ``scale`` float (B,) the smallest flipping scale found, grey levels (NaN where failed).
     - ``score_before`` / ``score_after`` (B,): the attacked attribute's score on the original and on
       ``adversarial``; ``l2`` / ``linf`` (B,) grey levels; ``pass_score`` (B,) or None.

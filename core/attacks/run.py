@@ -14,16 +14,16 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from core.attacks import ATTACKS
-from core.attacks.criteria import GOALS
-from core.attacks.result import AttackResult
-from core.attacks.scorer import BankScorer
-from core.attacks.search import AttackParams, perturb
-from core.bank import AttributeBank
-from core.distances import pass_score
+from ffa_lab.attacks import ATTACKS
+from ffa_lab.attacks.criteria import GOALS
+from ffa_lab.attacks.distances import pass_score
+from ffa_lab.attacks.result import AttackResult
+from ffa_lab.attacks.scorer import BankScorer
+from ffa_lab.attacks.search import AttackParams, perturb
+from ffa_lab.models.bank import AttributeBank
 
 # samples per attack call. On a CPU small chunks keep the working set in cache (measured on the
-# 2-core dev machine: 160 samples per chunk costs ~25% less CPU per sample than 1280); a GPU wants
+# 2-ffa_lab dev machine: 160 samples per chunk costs ~25% less CPU per sample than 1280); a GPU wants
 # big batches.
 CHUNK = {"cpu": 160}
 CHUNK_OTHER = 4096

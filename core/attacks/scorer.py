@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from core.bank import AttributeBank, crop_box
+from ffa_lab.models.bank import AttributeBank, crop_box
 
 # image-network evaluations per forward: bounds memory on the gradient pass; on a CPU, cache-sized
 MAX_PAIRS = {"cpu": 160}
@@ -60,7 +60,7 @@ class BankScorer:
         return rows, slots, int(counts.max())
 
     def crop_box(self, height: int, width: int) -> tuple[int, int, int, int]:
-        """(y0, y1, x0, x1): the part of a frame the networks see (core.bank.crop_box)."""
+        """(y0, y1, x0, x1): the part of a frame the networks see (ffa_lab.models.bank.crop_box)."""
         return crop_box(height, width, self.bank.arch)
 
     def scores(self, images: torch.Tensor, index: torch.Tensor | None = None, cropped: bool = False) -> torch.Tensor:

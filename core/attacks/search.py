@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.attacks.criteria import GOALS, is_success, prediction
-from core.attacks.result import AttackResult, SearchTrace
-from core.attacks.scorer import BankScorer, to_nchw, to_nhwc
-from core.distances import l2, linf
+from ffa_lab.attacks.criteria import GOALS, is_success, prediction
+from ffa_lab.attacks.distances import l2, linf
+from ffa_lab.attacks.result import AttackResult, SearchTrace
+from ffa_lab.attacks.scorer import BankScorer, to_nchw, to_nhwc
 
 
 @dataclass(frozen=True)

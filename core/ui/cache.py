@@ -1,4 +1,4 @@
-"""Cached loaders: what the pages call instead of core directly.
+"""Cached loaders: what the pages call instead of ffa_lab directly.
 
 - ``st.cache_resource`` holds the model bank and the dataset index once per process, keyed by the
   folder path and its files' modification times (a retrained bank is picked up). Never mutate them.
@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.bank import AttributeBank
-from core.celeba import CelebA, load_celeba
-from core.checkpoint import LoadedBank, load_bank
-from core.ui import faces_data, flips, limits
-from core.ui.settings import resolve_folder
+from ffa_lab.data.celeba import CelebA, load_celeba
+from ffa_lab.models.bank import AttributeBank
+from ffa_lab.models.checkpoint import LoadedBank, load_bank
+from ffa_lab.views import faces_data, flips, limits
+from ffa_lab.views.settings import resolve_folder
 
 
 def folder_stamp(folder: str) -> str:
@@ -36,7 +36,7 @@ def _bank(stamp: str) -> LoadedBank:
 
 
 def bank(folder: str) -> tuple[LoadedBank, str]:
-    """(the loaded bank of ``folder``, its cache key); raises core.checkpoint.CheckpointError."""
+    """(the loaded bank of ``folder``, its cache key); raises ffa_lab.models.checkpoint.CheckpointError."""
     stamp = folder_stamp(folder)
     return _bank(stamp), stamp
 
@@ -48,8 +48,8 @@ def dataset(root: str) -> CelebA:
 
 
 def _portraits() -> dict[str, tuple[str, object]]:
-    """slug ('astronaut', 'grace_hopper') -> (title, loader) of core.portraits.bundled_portraits."""
-    from core.portraits import bundled_portraits
+    """slug ('astronaut', 'grace_hopper') -> (title, loader) of ffa_lab.data.portraits.bundled_portraits."""
+    from ffa_lab.data.portraits import bundled_portraits
 
     return {
         title.split(" (")[0].lower().replace(" ", "_"): (title, load) for title, load in bundled_portraits().items()
@@ -107,7 +107,7 @@ def flip(
     model_key: str, _bank: AttributeBank, aligned: np.ndarray, attribute: str, method: str, goal: str = "flip",
     label: int | None = None,
 ) -> flips.FlipView:  # fmt: skip
-    """One attack on one face with everything the flip view shows (core.ui.flips.flip_view)."""
+    """One attack on one face with everything the flip view shows (ffa_lab.views.flips.flip_view)."""
     with limits.attack_slot():  # a cache hit never gets here, so it never waits for a slot
         return flips.flip_view(_bank, aligned, attribute, method, goal=goal, label=label)
 
@@ -120,14 +120,14 @@ def flip_all(model_key: str, _bank: AttributeBank, aligned: np.ndarray, method: 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the study results…")
 def study(stamp: str):
-    """core.results.read_study of the folder in ``stamp`` (see :func:`folder_stamp`)."""
-    from core.results import read_study
+    """ffa_lab.experiments.results.read_study of the folder in ``stamp`` (see :func:`folder_stamp`)."""
+    from ffa_lab.experiments.results import read_study
 
     return read_study(stamp.rsplit("@", 1)[0])
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the natural-adversarial results…")
 def natural(stamp: str):
-    from core.results import read_natural
+    from ffa_lab.experiments.results import read_natural
 
     return read_natural(stamp.rsplit("@", 1)[0])

@@ -1,6 +1,6 @@
 """Turn exceptions into readable messages in the page: the app never shows a traceback.
 
-Errors a user can fix (core.errors.USER_ERRORS, results folders, bad choices) are shown as their one-line
+Errors a user can fix (ffa_lab.errors.USER_ERRORS, results folders, bad choices) are shown as their one-line
 message; anything else is logged with its traceback on the server and shown as a short apology that
 names the exception. Streamlit's own control flow (st.stop, st.rerun, st.switch_page) raises
 BaseException subclasses, which pass through untouched.
@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from core.errors import USER_ERRORS
+from ffa_lab.errors import USER_ERRORS
 
 LOG = logging.getLogger("ffa_lab.app")
 T = TypeVar("T")
@@ -22,11 +22,11 @@ T = TypeVar("T")
 
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for users (results-folder and value errors included)."""
-    from core.ui.limits import ServerBusyError
+    from ffa_lab.views.limits import ServerBusyError
 
     extra: list[type[BaseException]] = [ValueError, KeyError, ServerBusyError]
     try:
-        from core.results import ResultsError
+        from ffa_lab.experiments.results import ResultsError
 
         extra.append(ResultsError)
     except ImportError:  # pragma: no cover - results module absent in a partial install

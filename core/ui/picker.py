@@ -1,18 +1,18 @@
 """Where faces come from: bundled portraits, uploads, the camera and the configured CelebA folder.
 
 ``face_picker(ctx, page)`` draws the chooser and returns the chosen, aligned face (or None with a
-message); the choice is the shared ``face`` reference (core.ui.state), so every page and the URL agree.
+message); the choice is the shared ``face`` reference (ffa_lab.ui.state), so every page and the URL agree.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.attributes import ATTRIBUTES
-from core.ui import cache, state
-from core.ui.errors import guarded
-from core.ui.faces_data import PreparedFace, bytes_ref, face_kind
-from core.ui.sidebar import AppContext
+from ffa_lab.data.attributes import ATTRIBUTES
+from ffa_lab.ui import cache, state
+from ffa_lab.ui.errors import guarded
+from ffa_lab.ui.sidebar import AppContext
+from ffa_lab.views.faces_data import PreparedFace, bytes_ref, face_kind
 
 SOURCES = {"portrait": "Bundled portrait", "dataset": "CelebA dataset", "upload": "Upload", "camera": "Camera"}
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]

@@ -2,7 +2,7 @@
 
 The folders are remembered for the browser session in ``cfg_models`` / ``cfg_dataset`` (widget state is
 dropped on a page switch, so the widgets are re-seeded from these keys); presets come from
-``FFA_LAB_MODELS`` and ``FFA_LAB_CELEBA`` (core.ui.settings).
+``FFA_LAB_MODELS`` and ``FFA_LAB_CELEBA`` (ffa_lab.views.settings).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.celeba import CelebA
-from core.checkpoint import LoadedBank
-from core.ui import cache, state
-from core.ui.errors import message_for, show_error
-from core.ui.settings import DATASET_HELP, apply_torch_threads, default_dataset_folder, default_models_folder
+from ffa_lab.data.celeba import CelebA
+from ffa_lab.models.checkpoint import LoadedBank
+from ffa_lab.ui import cache, state
+from ffa_lab.ui.errors import message_for, show_error
+from ffa_lab.views.settings import DATASET_HELP, apply_torch_threads, default_dataset_folder, default_models_folder
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def sidebar() -> AppContext:
 def detector_status() -> str:
     """One line saying which face detector the app will use for uploads."""
     try:
-        from core.yunet import find_yunet
+        from ffa_lab.faces.yunet_model import find_yunet
 
         found = find_yunet(None)
     except Exception:  # noqa: BLE001 - a broken model file means the fallback is used

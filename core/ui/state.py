@@ -13,8 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.attributes import ATTRIBUTES, attribute_index
-from core.ui.faces_data import face_kind
+from ffa_lab.data.attributes import ATTRIBUTES, attribute_index
+from ffa_lab.views.faces_data import face_kind
 
 FACE, ATTR, ATTACK = "shared_face", "shared_attr", "shared_attack"
 QUERY_KEYS = {"face": FACE, "attr": ATTR, "attack": ATTACK}
@@ -41,7 +41,7 @@ def _valid(name: str, value: str) -> str | None:
         if name == "attr":
             return ATTRIBUTES[attribute_index(value)]
         if name == "attack":
-            from core.attacks import ATTACKS
+            from ffa_lab.attacks import ATTACKS
 
             return value.lower() if value.lower() in ATTACKS else None
     except ValueError:

@@ -8,10 +8,10 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from core.attacks import ATTACK_LABELS, ATTACKS
-from core.ui import state
-from core.ui.flips import FlipAllView
-from core.ui.settings import DISPLAY_HEIGHT
+from ffa_lab.attacks import ATTACK_LABELS, ATTACKS
+from ffa_lab.ui import state
+from ffa_lab.views.flips import FlipAllView
+from ffa_lab.views.settings import DISPLAY_HEIGHT
 
 
 def enlarge(image: np.ndarray, height: int = DISPLAY_HEIGHT) -> np.ndarray:

@@ -16,10 +16,10 @@ import pytest
 import streamlit as st
 import torch
 
-from core.attributes import ATTRIBUTES
-from core.bank import AttributeBank
-from core.celeba import load_celeba
-from core.checkpoint import load_bank, save_bank
+from ffa_lab.data.attributes import ATTRIBUTES
+from ffa_lab.data.celeba import load_celeba
+from ffa_lab.models.bank import AttributeBank
+from ffa_lab.models.checkpoint import load_bank, save_bank
 from tests.conftest import REPO, TINY_ARCH, shared_dir, write_celeba
 
 PAGES = (
@@ -53,8 +53,8 @@ def app_models() -> Path:
 
 def _tiny_results(root: Path, kinds: tuple[str, ...] = ("study", "natural")) -> None:
     """A real study and/or natural run (tiny bank, tiny synthetic data) in ``root/<kind>``: the format."""
-    from core.natural import NaturalConfig, run_natural
-    from core.study import StudyConfig, run_study
+    from ffa_lab.experiments.natural import NaturalConfig, run_natural
+    from ffa_lab.experiments.study import StudyConfig, run_study
 
     work = root.parent / f"{root.name}-work"
     torch.manual_seed(0)

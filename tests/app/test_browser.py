@@ -19,7 +19,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "app"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-SLOW = 300_000  # ms: a cold flip-all on a busy shared 2-core CPU
+SLOW = 300_000  # ms: a cold flip-all on a busy shared 2-ffa_lab CPU
 
 pytestmark = pytest.mark.browser
 

@@ -1,7 +1,7 @@
 """Eight browser sessions on one server at once: each uploads its own face and flips its own attribute.
 
 Every session must get its own correct result — the numbers the page shows equal those computed
-directly through core for that face and attribute (no cross-talk between sessions) — no session may
+directly through ffa_lab for that face and attribute (no cross-talk between sessions) — no session may
 show an exception, and the server's peak memory must stay bounded.
 """
 
@@ -14,10 +14,10 @@ import pytest
 import torch
 from PIL import Image, ImageEnhance
 
-from core.checkpoint import load_bank
-from core.ui.faces_data import prepare_bytes
-from core.ui.flips import flip_view
-from core.ui.widgets import score_text
+from ffa_lab.models.checkpoint import load_bank
+from ffa_lab.ui.widgets import score_text
+from ffa_lab.views.faces_data import prepare_bytes
+from ffa_lab.views.flips import flip_view
 from tests.app.live_server import streamlit_server
 from tests.app.test_browser import CHROMIUM, FLAGS, SLOW, no_exception, settle
 from tests.conftest import shared_dir

@@ -1,5 +1,5 @@
 """Path safety in the app: folders typed into the sidebar and ids in the URL cannot read outside the
-configured folders (FFA_LAB_ROOTS, core.ui.settings); the page says why and keeps working."""
+configured folders (FFA_LAB_ROOTS, ffa_lab.views.settings); the page says why and keeps working."""
 
 from __future__ import annotations
 

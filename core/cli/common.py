@@ -1,0 +1,34 @@
+"""Helpers shared by subcommands: device choice, JSON output, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from ffa_lab.errors import UsageError
+from ffa_lab.models.checkpoint import atomic_write_bytes
+
+
+def resolve_device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda was asked for but no CUDA GPU is available")
+    if name not in ("cpu", "cuda"):
+        raise UsageError(f"--device must be auto, cpu or cuda, not {name!r}")
+    return name
+
+
+def write_json(path: str | Path | None, document: dict) -> None:
+    if path:
+        atomic_write_bytes(Path(path), json.dumps(document, indent=1).encode())
+
+
+def progress_bar(total: int, desc: str):
+    """A tqdm bar on stderr (quiet when stderr is not a terminal and total is small)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, dynamic_ncols=True, mininterval=1.0, leave=False)

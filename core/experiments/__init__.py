@@ -1,0 +1,1 @@
+"""Batch experiments: split selection, resumable units, torchrun, the study, natural-adversarial mining, results folders."""

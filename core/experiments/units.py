@@ -1,0 +1,144 @@
+"""Resumable units of work: a folder of finished parts, and the runner that fills it.
+
+A long run (the study, natural mining) is cut into (attribute, chunk) units. Each finished unit is one
+compressed npz in ``OUT/parts/`` (:class:`PartStore`), so a killed run resumes without redoing it;
+:func:`run_units` runs the missing units in this process, in worker processes, or across the ranks of a
+torch.distributed job, and saves each part as it finishes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ffa_lab.experiments import distributed
+from ffa_lab.experiments.distributed import SINGLE, Distributed
+from ffa_lab.experiments.results import ResultsError, json_safe, write_json, write_npz
+
+
+class PartStore:
+    """The ``parts/`` folder of an unfinished run: one compressed npz per finished unit of work.
+
+    ``settings`` must be JSON-able; opening a store whose saved settings differ raises
+    :class:`ResultsError` (finished parts of another configuration are never mixed in).
+    """
+
+    def __init__(self, folder: str | Path, settings: dict, name: str = "parts"):
+        self.folder = Path(folder) / name
+        self.settings = json.loads(json.dumps(json_safe(settings)))
+        saved_path = self.folder / "settings.json"
+        if saved_path.is_file():
+            try:
+                saved = json.loads(saved_path.read_text())
+            except json.JSONDecodeError:
+                saved = None
+            if saved != self.settings:
+                raise ResultsError(
+                    f"{self.folder} holds an unfinished run with different settings or models; "
+                    "re-run with the same flags to resume, or delete that parts/ folder to start over"
+                )
+        else:
+            write_json(saved_path, self.settings)
+
+    def _path(self, key: str) -> Path:
+        if not key or "/" in key or key.startswith("."):
+            raise ValueError(f"bad part key {key!r}")
+        return self.folder / f"{key}.npz"
+
+    def has(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        write_npz(self._path(key), arrays)
+
+    def load(self, key: str) -> dict[str, np.ndarray]:
+        try:
+            with np.load(self._path(key), allow_pickle=False) as data:
+                return {name: data[name] for name in data.files}
+        except (OSError, ValueError, KeyError) as exc:
+            raise ResultsError(
+                f"{self._path(key)}: unreadable part file ({exc}); delete it to redo that chunk"
+            ) from None
+
+    def keys(self) -> list[str]:
+        return sorted(p.stem for p in self.folder.glob("*.npz"))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_CONTEXT: dict = {}  # a worker process's context, built once by its initializer
+
+
+def _init_worker(builder: tuple[str, str], args: tuple) -> None:
+    import importlib
+
+    import torch
+
+    torch.set_num_threads(1)  # one thread per process: small convolutions scale better across processes
+    module, name = builder
+    _CONTEXT.update(getattr(importlib.import_module(module), name)(*args))
+
+
+def _remote(task: tuple[str, str], args: tuple) -> dict[str, np.ndarray]:
+    import importlib
+
+    module, name = task
+    return getattr(importlib.import_module(module), name)(_CONTEXT, *args)
+
+
+def run_units(store: PartStore, units: list[tuple[str, tuple, int]], task, context: dict, *, workers: int = 1,
+              builder=None, builder_args: tuple = (), progress=None, dist: Distributed = SINGLE) -> None:  # fmt: skip
+    """Run ``task(context, *args)`` for every unit ``(key, args, weight)`` whose part is not in ``store``
+    and save its arrays under ``key``; ``progress(done_weight, total_weight)`` after each.
+
+    With ``workers`` > 1 the units run in that many spawned processes (one thread each), whose context is
+    ``builder(*builder_args)`` (both top-level functions, as are ``task``). Parts are saved by this process
+    as they finish, so an interruption keeps every finished unit. Under torch.distributed (``dist``) every
+    rank lists the missing units, then takes its weight-balanced share (ffa_lab.experiments.distributed.balance), and
+    returns once every rank has finished: the store then holds every part.
+    """
+    # rank 0 lists the missing units, before any rank saves a new one, and every rank uses its list
+    missing = set(dist.from_main([key for key, _, _ in units if not store.has(key)]))
+    todo = [unit for unit in units if unit[0] in missing]
+    if dist.enabled:
+        share = distributed.balance([weight for _, _, weight in todo], dist.world_size)[dist.rank]
+        todo = [todo[i] for i in share]
+        total = sum(weight for _, _, weight in todo)
+        done = 0
+    else:
+        total = sum(weight for _, _, weight in units)
+        done = sum(weight for key, _, weight in units if store.has(key))
+    _run_todo(store, todo, task, context, workers, builder, builder_args, progress, done, total)
+    dist.barrier()  # a rank that fails never gets here; torchrun then stops the job (finished parts stay)
+
+
+def _run_todo(store, todo, task, context, workers, builder, builder_args, progress, done, total) -> None:
+    if workers <= 1 or len(todo) <= 1:
+        for key, args, weight in todo:
+            store.save(key, task(context, *args))
+            done += weight
+            if progress is not None:
+                progress(done, total)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    pool = ProcessPoolExecutor(
+        min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+        initargs=((builder.__module__, builder.__name__), builder_args),
+    )  # fmt: skip
+    try:
+        name = (task.__module__, task.__name__)
+        futures = {pool.submit(_remote, name, args): (key, weight) for key, args, weight in todo}
+        for future in as_completed(futures):
+            key, weight = futures[future]
+            store.save(key, future.result())
+            done += weight
+            if progress is not None:
+                progress(done, total)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""The attribute networks: the batched bank, checkpoints, training, evaluation, metrics."""

@@ -1,0 +1,1 @@
+"""Plotly figures (report and app) and the HTML / markdown report."""

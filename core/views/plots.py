@@ -1,0 +1,129 @@
+"""Plotly figures for one face (pure functions of arrays; no Streamlit): the app's per-face views.
+
+Study-wide figures (success rates, side-effect matrix, anchors) live in core/report/figures.py; these are the
+ones about a single face: attribute scores, landmarks over a photo, per-pixel |δ|, the score along the
+scale search and the side effects of one flip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+POSITIVE, NEGATIVE, NEUTRAL = "#2b8a3e", "#c92a2a", "#868e96"
+LANDMARK_NAMES = ("left eye", "right eye", "nose", "left mouth", "right mouth")
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10), template="plotly_white")
+    return fig
+
+
+def score_bars(
+    attributes: list[str] | tuple[str, ...], scores: np.ndarray, labels: np.ndarray | None = None
+) -> go.Figure:
+    """Horizontal bars of the 40 scores (green = predicted present, red = absent).
+
+    With ground truth ``labels`` (±1 per attribute) each bar is marked ✓ (prediction matches) or ✗.
+    """
+    scores = np.asarray(scores, dtype=float)
+    names = list(attributes)
+    colors = [POSITIVE if s >= 0 else NEGATIVE for s in scores]
+    text = None
+    hover = [f"{n}: score {s:+.3f} → {'present' if s >= 0 else 'absent'}" for n, s in zip(names, scores, strict=True)]
+    if labels is not None:
+        right = (scores >= 0) == (np.asarray(labels) > 0)
+        text = ["✓" if r else "✗" for r in right]
+        hover = [
+            f"{h}; truth {'present' if lab > 0 else 'absent'} ({'right' if r else 'wrong'})"
+            for h, lab, r in zip(hover, labels, right, strict=True)
+        ]
+        names = [f"{n} {'✓' if r else '✗'}" for n, r in zip(names, right, strict=True)]
+    fig = go.Figure(
+        go.Bar(x=scores, y=names, orientation="h", marker_color=colors, hovertext=hover, hoverinfo="text", text=text)
+    )
+    fig.add_vline(x=0, line_color="black", line_width=1)
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=11))
+    fig.update_xaxes(title="score (≥ 0: attribute present)")
+    title = "Attribute scores"
+    if labels is not None:
+        title += f" — {int(sum(t == '✓' for t in text))}/{len(scores)} agree with the CelebA labels"
+    return _layout(fig, title, 18 * len(scores) + 110)
+
+
+def landmarks_figure(photo: np.ndarray, landmarks: np.ndarray | None, box: tuple | None, title: str) -> go.Figure:
+    """The photo with the detected face box and 5 landmarks drawn over it."""
+    fig = go.Figure(go.Image(z=photo))
+    if box is not None:
+        x, y, w, h = box
+        fig.add_shape(type="rect", x0=x, y0=y, x1=x + w, y1=y + h, line=dict(color="#fab005", width=2))
+    if landmarks is not None:
+        points = np.asarray(landmarks, dtype=float)
+        fig.add_trace(
+            go.Scatter(
+                x=points[:, 0], y=points[:, 1], mode="markers", text=list(LANDMARK_NAMES), hoverinfo="text",
+                marker=dict(size=9, color="#fa5252", line=dict(color="white", width=1.5)),
+            )
+        )  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    height = int(np.clip(photo.shape[0] * 420 / max(photo.shape[1], 1), 260, 520))
+    return _layout(fig, title, height)
+
+
+def delta_heatmap(original: np.ndarray, adversarial: np.ndarray, title: str = "|δ| per pixel") -> go.Figure:
+    """Per-pixel |δ| (max over colour channels) in grey levels, over a faded copy of the face."""
+    delta = np.abs(adversarial.astype(np.int16) - original.astype(np.int16)).max(axis=2)
+    faded = (0.35 * original.astype(np.float32) + 0.65 * 255).astype(np.uint8)
+    fig = go.Figure(go.Image(z=faded, hoverinfo="skip"))
+    fig.add_trace(
+        go.Heatmap(
+            z=np.where(delta > 0, delta, np.nan), colorscale="Inferno", reversescale=True, zmin=0,
+            zmax=max(int(delta.max()), 1), opacity=0.85, colorbar=dict(title="grey levels"),
+            hovertemplate="x %{x}, y %{y}: |δ| = %{z} grey levels<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    return _layout(fig, f"{title} (max {int(delta.max())}, {int((delta > 0).sum())} pixels changed)", 420)
+
+
+def scale_curve(
+    scales: np.ndarray, scores: np.ndarray, flip_scale: float, attribute: str, marker: float | None = None
+) -> go.Figure:
+    """The attacked score against the perturbation scale along the search, with the flip point.
+
+    ``marker`` is the scale the strength slider currently shows (drawn as a dashed line).
+    """
+    fig = go.Figure(
+        go.Scatter(x=scales, y=scores, mode="lines+markers", name=f"{attribute} score", line=dict(color="#1c7ed6"))
+    )
+    fig.add_hline(y=0, line_color="black", line_width=1)
+    if np.isfinite(flip_scale):
+        fig.add_vline(x=flip_scale, line_color=NEGATIVE, annotation_text=f"flips at {flip_scale:.2f}")
+    if marker is not None:
+        fig.add_vline(
+            x=marker, line_color=NEUTRAL, line_dash="dash", annotation_text="slider", annotation_position="bottom"
+        )
+    fig.update_xaxes(title="scale (grey levels of the largest pixel change)")
+    fig.update_yaxes(title="score")
+    return _layout(fig, f"{attribute} score along the search", 340)
+
+
+def side_effect_bars(rows: list[dict], attacked: str, top: int = 15) -> go.Figure:
+    """Score change of the other attributes (largest first); red bars mark predictions that flipped too."""
+    shown = rows[:top]
+    fig = go.Figure(
+        go.Bar(
+            x=[r["change"] for r in shown], y=[r["attribute"] for r in shown], orientation="h",
+            marker_color=[NEGATIVE if r["flipped"] else NEUTRAL for r in shown],
+            hovertext=[f"{r['attribute']}: {r['before']:+.3f} → {r['after']:+.3f}" for r in shown], hoverinfo="text",
+        )
+    )  # fmt: skip
+    fig.add_vline(x=0, line_color="black", line_width=1)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="score change")
+    flipped = sum(r["flipped"] for r in rows)
+    return _layout(
+        fig, f"Side effects of flipping {attacked}: {flipped} other prediction(s) flipped", 22 * len(shown) + 120
+    )

@@ -1,0 +1,56 @@
+"""`study` and `natural` killed with SIGKILL at random points, then re-run: same tables as an uninterrupted run."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ffa_lab.experiments.results import SAMPLES_FILE
+from tests.conftest import REPO
+from tests.study_helpers import make_inputs, stable
+
+
+def _finished_parts(out) -> int:
+    return sum(1 for p in out.glob("parts*/*") if not p.name.startswith(".")) if out.exists() else 0
+
+
+def _command(kind: str, inputs: dict, out) -> list[str]:
+    extra = ["--limit", "16", "--attacks", "ffa,fgs"] if kind == "study" else ["--split", "test"]
+    return [sys.executable, "-m", "ffa_lab.cli.main", kind, "--models", str(inputs["models"]), "--celeba", str(inputs["celeba"]),
+            "--out", str(out), "--chunk-size", "2", "--workers", "1", "--cache", str(inputs["cache"]), *extra]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["study", "natural"])
+def test_sigkill_then_rerun_equals_uninterrupted(kind, tmp_path):
+    inputs = make_inputs(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    subprocess.run(_command(kind, inputs, clean), env=env, check=True, capture_output=True)
+    rng, kills = random.Random(11), 0
+    for _ in range(3):
+        proc = subprocess.Popen(
+            _command(kind, inputs, killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        # kill at a random moment after the run has finished at least one unit (mid-run, not before it starts)
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and not _finished_parts(killed):
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.4))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    subprocess.run(_command(kind, inputs, killed), env=env, check=True, capture_output=True)
+    assert kills >= 1
+    assert (killed / SAMPLES_FILE).read_bytes() == (clean / SAMPLES_FILE).read_bytes()
+    a = json.loads((killed / "summary.json").read_text())
+    b = json.loads((clean / "summary.json").read_text())
+    assert stable(a) == stable(b)
+    leftovers = [p.name for p in killed.rglob("*") if p.name.endswith(".tmp")]
+    assert not leftovers or all(p.startswith(".") for p in leftovers)  # hidden temp files are never read
