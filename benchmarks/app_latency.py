@@ -96,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     hopper = portraits["Grace Hopper (matplotlib)"]()
     upload = jpeg_bytes(hopper)
     aligned = faces_data.prepare_bytes("upload", upload, "upload.jpg").aligned
-    print(f"models {args.models} ({len(bank.attributes)} networks), torch threads {args.threads}, "
-          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"models {args.models} ({len(bank.attributes)} networks), torch threads {args.threads}, "
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
     print(
         f"upload: {len(upload):,} bytes JPEG, {hopper.shape[1]}x{hopper.shape[0]}; aligned {aligned.shape[1]}x{aligned.shape[0]}"
     )

@@ -71,13 +71,19 @@ def bench_batched_vs_loop(bank, faces: np.ndarray, loop_images: int) -> np.ndarr
     per_loop, per_batched = t_loop / (m * g), t_batched / (n * g)
     cpu_loop, cpu_batched = c_loop / (m * g), c_batched / (n * g)
     diffs = [abs(a - b) for a, b in scales if not (np.isnan(a) and np.isnan(b))]
-    print(f"(a) FFA {n} images x {g} attributes = {n * g} samples, batched: {t_batched:.2f} s "
-          f"({per_batched * 1e3:.2f} ms/sample wall, {cpu_batched * 1e3:.2f} ms CPU), success {batched.success_rate:.1f}%, "
-          f"{batched.forward_passes / (n * g):.1f} forward + {batched.backward_passes / (n * g):.1f} backward passes/sample")  # fmt: skip
-    print(f"    per-image per-attribute loop on the first {m} images ({m * g} samples): {t_loop:.2f} s "
-          f"({per_loop * 1e3:.2f} ms/sample wall, {cpu_loop * 1e3:.2f} ms CPU)")  # fmt: skip
-    print(f"    identical results: {same}/{m * g} (same success and same uint8 image), "
-          f"max |scale difference| {max(diffs) if diffs else 0:.2g}")  # fmt: skip
+    print(
+        f"(a) FFA {n} images x {g} attributes = {n * g} samples, batched: {t_batched:.2f} s "
+        f"({per_batched * 1e3:.2f} ms/sample wall, {cpu_batched * 1e3:.2f} ms CPU), success {batched.success_rate:.1f}%, "
+        f"{batched.forward_passes / (n * g):.1f} forward + {batched.backward_passes / (n * g):.1f} backward passes/sample"
+    )
+    print(
+        f"    per-image per-attribute loop on the first {m} images ({m * g} samples): {t_loop:.2f} s "
+        f"({per_loop * 1e3:.2f} ms/sample wall, {cpu_loop * 1e3:.2f} ms CPU)"
+    )
+    print(
+        f"    identical results: {same}/{m * g} (same success and same uint8 image), "
+        f"max |scale difference| {max(diffs) if diffs else 0:.2g}"
+    )
     print(f"    speed-up batched vs loop: {per_loop / per_batched:.1f}x wall, {cpu_loop / cpu_batched:.1f}x CPU")
     return batched.adversarial
 
@@ -116,8 +122,10 @@ def bench_art(bank, faces: np.ndarray, attribute: str, params: AttackParams, art
     classifier = _art_classifier(single, x.shape[1:])
     before = bank_scores(single, faces)[:, 0]
     onehot = np.eye(2, dtype=np.float32)[(before >= 0).astype(int)]
-    print(f"(b) {attribute}, {len(faces)} images; ours: search up to {params.max_scale:g} grey levels, tolerance "
-          f"{params.tolerance:g}; ART: linear eps grid, step {art_step:g}, same maximum")  # fmt: skip
+    print(
+        f"(b) {attribute}, {len(faces)} images; ours: search up to {params.max_scale:g} grey levels, tolerance "
+        f"{params.tolerance:g}; ART: linear eps grid, step {art_step:g}, same maximum"
+    )
     for method, norm in (("fgs", np.inf), ("fgv", 2)):
         ours = attack_images(bank, faces, attribute, method, params=params, compute_pass=False)  # also a warm-up
         eps, step = params.max_scale, art_step
@@ -142,11 +150,13 @@ def bench_art(bank, faces: np.ndarray, attribute: str, params: AttackParams, art
         flipped_uint8 = ((after >= 0) != (before >= 0)).mean() * 100
         linf = np.abs(art_uint8.astype(int) - faces).reshape(len(faces), -1).max(axis=1)
         ok = (after >= 0) != (before >= 0)
-        print(f"    {method.upper()}: ours {t_ours / len(faces) * 1e3:7.1f} ms/image, success {ours.success_rate:5.1f}%, "
-              f"median Linf {np.median(ours.linf[ours.success]) if ours.success.any() else float('nan'):.0f} | "
-              f"ART {t_art / len(faces) * 1e3:7.1f} ms/image, success {flipped_float:5.1f}% on floats, "
-              f"{flipped_uint8:5.1f}% after uint8 rounding, median Linf {np.median(linf[ok]) if ok.any() else float('nan'):.0f}"
-              f" | speed-up {t_art / t_ours:.1f}x wall, {c_art / c_ours:.1f}x CPU")  # fmt: skip
+        print(
+            f"    {method.upper()}: ours {t_ours / len(faces) * 1e3:7.1f} ms/image, success {ours.success_rate:5.1f}%, "
+            f"median Linf {np.median(ours.linf[ours.success]) if ours.success.any() else float('nan'):.0f} | "
+            f"ART {t_art / len(faces) * 1e3:7.1f} ms/image, success {flipped_float:5.1f}% on floats, "
+            f"{flipped_uint8:5.1f}% after uint8 rounding, median Linf {np.median(linf[ok]) if ok.any() else float('nan'):.0f}"
+            f" | speed-up {t_art / t_ours:.1f}x wall, {c_art / c_ours:.1f}x CPU"
+        )
 
 
 def naive_pass(adversarial: np.ndarray, original: np.ndarray) -> float:
@@ -159,12 +169,20 @@ def naive_pass(adversarial: np.ndarray, original: np.ndarray) -> float:
     try:
         _, warp = cv2.findTransformECC(grey_o, grey_a, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 5)
         h, w = original.shape[:2]
-        adversarial = cv2.warpPerspective(adversarial, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        adversarial = cv2.warpPerspective(
+            adversarial, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+        )
     except cv2.error:
         pass
-    return structural_similarity(adversarial, original, gaussian_weights=True, sigma=1.5,
-                                 use_sample_covariance=False, data_range=255, channel_axis=2)  # fmt: skip
+    return structural_similarity(
+        adversarial,
+        original,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=255,
+        channel_axis=2,
+    )
 
 
 def bench_pass(adversarial: np.ndarray, originals: np.ndarray) -> None:
@@ -173,10 +191,12 @@ def bench_pass(adversarial: np.ndarray, originals: np.ndarray) -> None:
     naive, t_naive = timed(lambda: [naive_pass(a, o) for a, o in zip(adversarial, originals, strict=True)])
     c_naive = LAST_CPU[0]
     n = len(adversarial)
-    print(f"(c) PASS on {n} FFA pairs {originals.shape[1]}x{originals.shape[2]}: ours {n / t_ours:.0f} pairs/s, "
-          f"naive per-pair ECC + skimage loop {n / t_naive:.0f} pairs/s, speed-up {t_naive / t_ours:.1f}x wall, "
-          f"{c_naive / c_ours:.1f}x CPU ({n / c_ours:.0f} vs {n / c_naive:.0f} pairs per CPU second), "
-          f"max |difference| {np.abs(ours.score - np.array(naive)).max():.1e}")  # fmt: skip
+    print(
+        f"(c) PASS on {n} FFA pairs {originals.shape[1]}x{originals.shape[2]}: ours {n / t_ours:.0f} pairs/s, "
+        f"naive per-pair ECC + skimage loop {n / t_naive:.0f} pairs/s, speed-up {t_naive / t_ours:.1f}x wall, "
+        f"{c_naive / c_ours:.1f}x CPU ({n / c_ours:.0f} vs {n / c_naive:.0f} pairs per CPU second), "
+        f"max |difference| {np.abs(ours.score - np.array(naive)).max():.1e}"
+    )
 
 
 def bench_live(bank, faces: np.ndarray, attribute: str, repeats: int) -> None:
@@ -189,10 +209,12 @@ def bench_live(bank, faces: np.ndarray, attribute: str, repeats: int) -> None:
         r_all, t_all = timed(attack_all_attributes, bank, faces[i], "ffa")
         every.append(t_all)
         every_cpu.append(LAST_CPU[0])
-    print(f"(d) live budget, FFA with PASS, median of {repeats} faces: one attribute ({attribute}) "
-          f"{statistics.median(one):.3f} s wall / {statistics.median(one_cpu):.3f} s CPU (target <= 0.3 s); "
-          f"all {bank.groups} attributes {statistics.median(every):.2f} s wall / {statistics.median(every_cpu):.2f} s CPU "
-          f"(target <= 3 s); flipped {int(r_all.success.sum())}/{bank.groups} on the last")  # fmt: skip
+    print(
+        f"(d) live budget, FFA with PASS, median of {repeats} faces: one attribute ({attribute}) "
+        f"{statistics.median(one):.3f} s wall / {statistics.median(one_cpu):.3f} s CPU (target <= 0.3 s); "
+        f"all {bank.groups} attributes {statistics.median(every):.2f} s wall / {statistics.median(every_cpu):.2f} s CPU "
+        f"(target <= 3 s); flipped {int(r_all.success.sum())}/{bank.groups} on the last"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,8 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     data = load_celeba(args.celeba)
     ids = data.split_ids("test")[: max(args.images, args.art_images, args.repeats)]
     faces = np.ascontiguousarray(load_images(data, ids))
-    print(f"models {args.models} ({loaded.bank.groups} networks), images {faces.shape[1]}x{faces.shape[2]}, "
-          f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"models {args.models} ({loaded.bank.groups} networks), images {faces.shape[1]}x{faces.shape[2]}, "
+        f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     adversarial = None
     if "a" in args.parts:
         adversarial = bench_batched_vs_loop(loaded.bank, faces[: args.images], args.loop_images)

@@ -40,8 +40,10 @@ def main(argv=None) -> int:
     for h, w in ((109, 89), (218, 178)):
         x = torch.randint(0, 256, (1, 3, h, w), dtype=torch.uint8)
         t_fold, t_plain = _times(folded, x, args.repeats), _times(unfolded, x, args.repeats)
-        print(f"one {w}x{h} face, 40 scores: folded median {np.median(t_fold):.1f} ms (p90 {np.percentile(t_fold, 90):.1f}),"
-              f" unfolded {np.median(t_plain):.1f} ms  -> {np.median(t_plain) / np.median(t_fold):.2f}x")  # fmt: skip
+        print(
+            f"one {w}x{h} face, 40 scores: folded median {np.median(t_fold):.1f} ms (p90 {np.percentile(t_fold, 90):.1f}),"
+            f" unfolded {np.median(t_plain):.1f} ms  -> {np.median(t_plain) / np.median(t_fold):.2f}x"
+        )
     return 0
 
 

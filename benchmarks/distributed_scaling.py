@@ -40,8 +40,20 @@ def _launch(args: list[str], ranks: int, threads: int, cache: str) -> None:
     if ranks == 1:
         command = [sys.executable, "-m", "ffa_lab.cli.main", *args]
     else:
-        command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(ranks), "--master-addr",
-                   "127.0.0.1", "--master-port", str(_port()), "-m", "ffa_lab.cli.main", *args]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc-per-node",
+            str(ranks),
+            "--master-addr",
+            "127.0.0.1",
+            "--master-port",
+            str(_port()),
+            "-m",
+            "ffa_lab.cli.main",
+            *args,
+        ]
         env["FFA_LAB_DIST_BACKEND"] = "gloo"
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO)
     if done.returncode:
@@ -49,28 +61,53 @@ def _launch(args: list[str], ranks: int, threads: int, cache: str) -> None:
 
 
 def cpu_part(celeba: str, train_images: int, study_images: int) -> None:
-    settings = [("1 process x all threads", 1, os.cpu_count() or 1), ("1 process x 1 thread", 1, 1),
-                ("torchrun 2 ranks x 1 thread", 2, 1)]  # fmt: skip
+    settings = [
+        ("1 process x all threads", 1, os.cpu_count() or 1),
+        ("1 process x 1 thread", 1, 1),
+        ("torchrun 2 ranks x 1 thread", 2, 1),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         cache = str(Path(tmp) / "cache")
         _launch(["train", "--celeba", celeba, "--limit", "16", "--epochs", "1", "--out", f"{tmp}/warm"], 1, 1, cache)
         rows = []
         for name, ranks, threads in settings:
             out = f"{tmp}/train-{ranks}-{threads}"
-            _launch(["train", "--celeba", celeba, "--limit", str(train_images), "--epochs", "1", "--out", out],
-                    ranks, threads, cache)  # fmt: skip
+            _launch(
+                ["train", "--celeba", celeba, "--limit", str(train_images), "--epochs", "1", "--out", out],
+                ranks,
+                threads,
+                cache,
+            )
             summary = json.loads(Path(out, "training_summary.json").read_text())
             n_train = train_images - round(train_images * 0.1)
             train_rate = n_train / summary["history"][0]["seconds"]
             out = f"{tmp}/study-{ranks}-{threads}"
-            _launch(["study", "--celeba", celeba, "--limit", str(study_images), "--chunk-size", "16", "--workers", "1",
-                     "--out", out], ranks, threads, cache)  # fmt: skip
+            _launch(
+                [
+                    "study",
+                    "--celeba",
+                    celeba,
+                    "--limit",
+                    str(study_images),
+                    "--chunk-size",
+                    "16",
+                    "--workers",
+                    "1",
+                    "--out",
+                    out,
+                ],
+                ranks,
+                threads,
+                cache,
+            )
             study = json.loads(Path(out, "summary.json").read_text())
             attacks = sum(a["n_attacked"] for a in study["attributes"].values()) * len(study["attacks"])
             rows.append((name, train_rate, attacks / study["seconds_last_session"]))
     base = rows[0]
-    print(f"CPU ({os.cpu_count()} cores): training {train_images} images x 40 networks, 1 epoch; "
-          f"study {study_images} test images x 40 attributes x ffa,fgs,fgv")  # fmt: skip
+    print(
+        f"CPU ({os.cpu_count()} cores): training {train_images} images x 40 networks, 1 epoch; "
+        f"study {study_images} test images x 40 attributes x ffa,fgs,fgv"
+    )
     print(f"{'setting':32s} {'train images/s':>15s} {'ratio':>6s} {'study attacks/s':>16s} {'ratio':>6s}")
     for name, train_rate, study_rate in rows:
         print(

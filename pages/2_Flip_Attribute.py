@@ -33,12 +33,17 @@ def render(ctx: AppContext) -> None:
         )
     strength = st.select_slider(
         "Strength (× the scale the search found; 1.0 = the smallest flipping perturbation)",
-        options=[float(s) for s in STRENGTHS], value=1.0, key="flip_strength", format_func=lambda s: f"×{s:.2f}",
-    )  # fmt: skip
+        options=[float(s) for s in STRENGTHS],
+        value=1.0,
+        key="flip_strength",
+        format_func=lambda s: f"×{s:.2f}",
+    )
     score = view.score_at(strength)
     flipped = view.reaches_goal_at(strength)
-    st.caption(f"At ×{strength:.2f} (scale {strength * view.base_scale:.2f}): {name} score {score_text(score)}, "
-               f"{'flipped' if flipped else 'not flipped'}.")  # fmt: skip
+    st.caption(
+        f"At ×{strength:.2f} (scale {strength * view.base_scale:.2f}): {name} score {score_text(score)}, "
+        f"{'flipped' if flipped else 'not flipped'}."
+    )
     _images(view, strength)
     _numbers(view)
     chart_left, chart_right = st.columns(2)
@@ -77,8 +82,9 @@ def _numbers(view: FlipView) -> None:
     cols[2].metric("L2", fmt(view.l2, 1))
     cols[3].metric("L∞ (grey levels)", fmt(view.linf, 0))
     cols[4].metric("PASS", fmt(view.pass_score, 4))
-    cols[5].metric("After PNG save", "yes" if view.png_verified else "no",
-                   f"score {score_text(view.png_score)}", delta_color="off")  # fmt: skip
+    cols[5].metric(
+        "After PNG save", "yes" if view.png_verified else "no", f"score {score_text(view.png_score)}", delta_color="off"
+    )
     st.caption(
         f"{view.forward_passes} forward and {view.backward_passes} backward passes, {view.seconds:.2f} s. "
         "PASS = SSIM after ECC alignment (1 = identical; ≥ 0.99 counts as imperceptible)."
@@ -90,12 +96,19 @@ def _downloads(view: FlipView, face_ref: str, models_folder: str) -> None:
     left, right = st.columns(2)
     left.download_button(
         "Download the adversarial PNG" + (" (verified adversarial after saving)" if view.png_verified else ""),
-        view.png, file_name=f"{stem}.png", mime="image/png", disabled=not view.success, key="flip_png",
-    )  # fmt: skip
+        view.png,
+        file_name=f"{stem}.png",
+        mime="image/png",
+        disabled=not view.success,
+        key="flip_png",
+    )
     right.download_button(
-        "Download the numbers (JSON)", numbers_json(view, face_ref, models_folder), file_name=f"{stem}.json",
-        mime="application/json", key="flip_json",
-    )  # fmt: skip
+        "Download the numbers (JSON)",
+        numbers_json(view, face_ref, models_folder),
+        file_name=f"{stem}.json",
+        mime="application/json",
+        key="flip_json",
+    )
 
 
 def _flip_all(ctx: AppContext, bank, face, method: str) -> None:

@@ -17,9 +17,12 @@ COLUMNS = 6
 
 def render(ctx: AppContext) -> None:
     source = st.radio(
-        "Results", ["saved", "live"], horizontal=True, key="gallery_source",
+        "Results",
+        ["saved", "live"],
+        horizontal=True,
+        key="gallery_source",
         format_func={"saved": "Saved results (ffa-lab natural)", "live": "Mine one attribute live"}.get,
-    )  # fmt: skip
+    )
     results = _saved(ctx) if source == "saved" else _live(ctx)
     if results is None:
         return
@@ -47,8 +50,10 @@ def _saved(ctx: AppContext):
         "Reading the natural-adversarial results", cache.natural, cache.folder_stamp(str(folder)), expected=True
     )
     if results is None:
-        st.info("Compute them with `ffa-lab natural --celeba DIR --out assets/results/default/natural`, "
-                "or mine one attribute live (above).")  # fmt: skip
+        st.info(
+            "Compute them with `ffa-lab natural --celeba DIR --out assets/results/default/natural`, "
+            "or mine one attribute live (above)."
+        )
     return results
 
 
@@ -104,8 +109,10 @@ def _grid(ctx: AppContext, rows) -> None:
                 continue
             truth = "present" if row["label"] > 0 else "absent"
             show_image(face.aligned, f"{row['image_id']} · {row['attribute']} truly {truth}", height=180, where=col)
-            col.caption(f"score {score_text(row['score_before'])}→{score_text(row['score_after'])} · L∞ {fmt(row['linf'], 0)} · "
-                        f"PASS {fmt(row['pass'], 4)}{' · natural' if row['natural'] else ''}")  # fmt: skip
+            col.caption(
+                f"score {score_text(row['score_before'])}→{score_text(row['score_after'])} · L∞ {fmt(row['linf'], 0)} · "
+                f"PASS {fmt(row['pass'], 4)}{' · natural' if row['natural'] else ''}"
+            )
             if col.button("Open in flip view", key=f"gallery_open_{row['split']}_{row['image_id']}_{row['attribute']}"):
                 face_ref = f"dataset:{row['image_id']}"
                 state.publish(face=face_ref, attr=row["attribute"], attack="ffa")

@@ -36,9 +36,12 @@ def render(ctx: AppContext) -> None:
     st.plotly_chart(figures.side_effect_heatmap(study), key="dash_side_effects")
     st.subheader("Where each network is attacked: mean |δ| of FFA's perturbations")
     chosen = st.multiselect(
-        "Attributes", study.attributes, default=study.ranking[-8:][::-1], key="dash_maps",
+        "Attributes",
+        study.attributes,
+        default=study.ranking[-8:][::-1],
+        key="dash_maps",
         help="Defaults to the 8 least robust attributes.",
-    )  # fmt: skip
+    )
     if chosen:
         st.plotly_chart(figures.mean_perturbation_heatmaps(study, chosen), key="dash_mean_delta")
 

@@ -25,8 +25,10 @@ def main(argv: list[str]) -> int:
         majority = 100 * max((column == 1).mean(), (column == -1).mean())
         majority_all.append(majority)
         lnet, moon = ANCHORS[name]
-        rows.append(f"| {name} | {row['accuracy']:.2f} | {row['balanced_accuracy']:.2f} | {majority:.2f} | "
-                    f"{100 * (column == 1).mean():.1f} | {lnet} | {moon} |")  # fmt: skip
+        rows.append(
+            f"| {name} | {row['accuracy']:.2f} | {row['balanced_accuracy']:.2f} | {majority:.2f} | "
+            f"{100 * (column == 1).mean():.1f} | {lnet} | {moon} |"
+        )
     lnet_mean = np.mean([a for a, _ in ANCHORS.values()])
     moon_mean = np.mean([m for _, m in ANCHORS.values()])
     print("# The default model bank\n")
@@ -38,16 +40,20 @@ def main(argv: list[str]) -> int:
     print("evaluated on its 5,000 test images with")
     print("`ffa-lab evaluate --models assets/models/default --celeba ../shared/celeba --split test --json r.json`;")
     print("this page is `python scripts/models_table.py r.json > docs/models.md`.\n")
-    print(f"**Mean accuracy {result['mean_accuracy']:.2f} %, mean balanced accuracy "
-          f"{result['mean_balanced_accuracy']:.2f} %** (majority-class baseline {np.mean(majority_all):.2f} % / 50 %).")  # fmt: skip
+    print(
+        f"**Mean accuracy {result['mean_accuracy']:.2f} %, mean balanced accuracy "
+        f"{result['mean_balanced_accuracy']:.2f} %** (majority-class baseline {np.mean(majority_all):.2f} % / 50 %)."
+    )
     print("The anchors were measured on the full CelebA test set (19,962 images) by networks trained on 162,770")
     print("full-resolution images; ours see 9,000 half-resolution images, and the shared test images are re-aligned")
     print("(a style gap), so the columns are context, not a like-for-like comparison.\n")
     print("| attribute | accuracy % | balanced % | majority % | positives % | LNets+ANet | MOON |")
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
-    print(f"| **mean** | **{result['mean_accuracy']:.2f}** | **{result['mean_balanced_accuracy']:.2f}** | "
-          f"{np.mean(majority_all):.2f} | | {lnet_mean:.2f} | {moon_mean:.2f} |")  # fmt: skip
+    print(
+        f"| **mean** | **{result['mean_accuracy']:.2f}** | **{result['mean_balanced_accuracy']:.2f}** | "
+        f"{np.mean(majority_all):.2f} | | {lnet_mean:.2f} | {moon_mean:.2f} |"
+    )
     return 0
 
 

@@ -10,8 +10,9 @@ from ffa_lab.models.train import TrainConfig, train_bank
 from tests.conftest import TINY_ARCH, write_celeba
 
 ATTRS = ("5_o_Clock_Shadow", "Smiling", "Male")
-TRAIN = TrainConfig(attributes=ATTRS, epochs=2, batch_size=8, lr=1e-2, warmup_steps=2, arch=TINY_ARCH,
-                    val_fraction=0.25)  # fmt: skip
+TRAIN = TrainConfig(
+    attributes=ATTRS, epochs=2, batch_size=8, lr=1e-2, warmup_steps=2, arch=TINY_ARCH, val_fraction=0.25
+)
 
 
 def make_inputs(root: Path) -> dict:

@@ -21,8 +21,7 @@ from ffa_lab.attacks.scorer import BankScorer
 from ffa_lab.attacks.search import AttackParams, iterate_steps, run_attack
 
 
-def deepfool_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before,
-                       params: AttackParams):  # fmt: skip
+def deepfool_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):
     """The accumulated DeepFool perturbation δ; (direction, forward passes, backward passes)."""
 
     def step(f: torch.Tensor, grad: torch.Tensor, t: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
@@ -32,7 +31,13 @@ def deepfool_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor
     return iterate_steps(scorer, x, target, score_before, params.max_iterations, step)
 
 
-def deepfool(model: BankScorer, images: np.ndarray, targets: np.ndarray | None, *,
-             params: AttackParams | None = None, goal: str = "flip"):  # fmt: skip
+def deepfool(
+    model: BankScorer,
+    images: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    params: AttackParams | None = None,
+    goal: str = "flip",
+):
     """DeepFool on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
     return run_attack("deepfool", deepfool_direction, model, images, targets, params, goal)

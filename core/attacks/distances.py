@@ -135,9 +135,12 @@ def ecc_align(adversarial: np.ndarray, original: np.ndarray) -> tuple[np.ndarray
         return adversarial, identity.astype(np.float64), False
     height, width = original.shape[:2]
     aligned = cv2.warpPerspective(
-        adversarial, warp, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        adversarial,
+        warp,
+        (width, height),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
-    )  # fmt: skip
+    )
     return aligned, warp.astype(np.float64), True
 
 

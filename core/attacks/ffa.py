@@ -27,7 +27,13 @@ def ffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, sco
     return -grad, len(x), len(x)
 
 
-def ffa(model: BankScorer, images: np.ndarray, targets: np.ndarray | None, *, params: AttackParams | None = None,
-        goal: str = "flip"):  # fmt: skip
+def ffa(
+    model: BankScorer,
+    images: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    params: AttackParams | None = None,
+    goal: str = "flip",
+):
     """FFA on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
     return run_attack("ffa", ffa_direction, model, images, targets, params, goal)

@@ -26,7 +26,13 @@ def fgs_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, sco
     return torch.sign(grad), len(x), len(x)
 
 
-def fgs(model: BankScorer, images: np.ndarray, targets: np.ndarray | None, *, params: AttackParams | None = None,
-        goal: str = "flip"):  # fmt: skip
+def fgs(
+    model: BankScorer,
+    images: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    params: AttackParams | None = None,
+    goal: str = "flip",
+):
     """FGS on uint8 images (B, H, W, 3); success is judged against ``targets`` (None = flip)."""
     return run_attack("fgs", fgs_direction, model, images, targets, params, goal)

@@ -29,7 +29,13 @@ def fgv_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, sco
     return grad, len(x), len(x)
 
 
-def fgv(model: BankScorer, images: np.ndarray, targets: np.ndarray | None, *, params: AttackParams | None = None,
-        goal: str = "flip"):  # fmt: skip
+def fgv(
+    model: BankScorer,
+    images: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    params: AttackParams | None = None,
+    goal: str = "flip",
+):
     """FGV on uint8 images (B, H, W, 3); success is judged against ``targets`` (None = flip)."""
     return run_attack("fgv", fgv_direction, model, images, targets, params, goal)

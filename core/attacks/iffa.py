@@ -27,7 +27,13 @@ def iffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, sc
     return iterate_steps(scorer, x, target, score_before, params.steps, step)
 
 
-def iffa(model: BankScorer, images: np.ndarray, targets: np.ndarray | None, *, params: AttackParams | None = None,
-         goal: str = "flip"):  # fmt: skip
+def iffa(
+    model: BankScorer,
+    images: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    params: AttackParams | None = None,
+    goal: str = "flip",
+):
     """Iterative FFA on uint8 images (B, H, W, 3) toward ``targets`` (None = flip) -> AttackResult."""
     return run_attack("iffa", iffa_direction, model, images, targets, params, goal)

@@ -50,11 +50,27 @@ def _merge(parts: list[AttackResult]) -> AttackResult:
     return replace(
         first,
         attributes=tuple(a for p in parts for a in p.attributes),
-        **{k: cat(k) for k in ("adversarial", "success", "scale", "score_before", "score_after", "l2", "linf",
-                               "pass_score", "direction", "target", "pass_converged")},
-        forward_passes=sum(p.forward_passes for p in parts), backward_passes=sum(p.backward_passes for p in parts),
-        trace=tuple(t for p in parts for t in (p.trace or ())), seconds=sum(p.seconds for p in parts),
-    )  # fmt: skip
+        **{
+            k: cat(k)
+            for k in (
+                "adversarial",
+                "success",
+                "scale",
+                "score_before",
+                "score_after",
+                "l2",
+                "linf",
+                "pass_score",
+                "direction",
+                "target",
+                "pass_converged",
+            )
+        },
+        forward_passes=sum(p.forward_passes for p in parts),
+        backward_passes=sum(p.backward_passes for p in parts),
+        trace=tuple(t for p in parts for t in (p.trace or ())),
+        seconds=sum(p.seconds for p in parts),
+    )
 
 
 def attack_images(
@@ -97,8 +113,9 @@ def attack_images(
     result = _merge(parts)
     if compute_pass:
         measured = pass_score(result.adversarial, images)
-        result = replace(result, pass_score=np.atleast_1d(measured.score),
-                         pass_converged=np.atleast_1d(measured.converged))  # fmt: skip
+        result = replace(
+            result, pass_score=np.atleast_1d(measured.score), pass_converged=np.atleast_1d(measured.converged)
+        )
     return result
 
 

@@ -83,10 +83,14 @@ def _start(score_before: np.ndarray, target: np.ndarray, direction: torch.Tensor
     zero = (direction.flatten(1).abs().amax(dim=1) == 0).cpu().numpy()
     already = is_success(score_before, target)  # goal "correct" on a correctly classified image
     return _State(
-        lo=np.zeros(n), hi=np.where(already, 0.0, np.inf), lo_score=score_before.copy(), hi_score=score_before.copy(),
-        nxt=np.full(n, np.float32(params.first_scale), np.float64), done=already | zero,
+        lo=np.zeros(n),
+        hi=np.where(already, 0.0, np.inf),
+        lo_score=score_before.copy(),
+        hi_score=score_before.copy(),
+        nxt=np.full(n, np.float32(params.first_scale), np.float64),
+        done=already | zero,
         history=[(np.arange(n), np.zeros(n), np.asarray(score_before, np.float64))],
-    )  # fmt: skip
+    )
 
 
 def _advance(state: _State, index: np.ndarray, scores: np.ndarray, flipped: np.ndarray, params: AttackParams) -> None:
@@ -147,8 +151,15 @@ def _network_view(scorer: BankScorer, x: torch.Tensor, direction: torch.Tensor):
     return x[..., y0:y1, x0:x1].contiguous(), direction[..., y0:y1, x0:x1].contiguous(), True
 
 
-def _evaluate(scorer: BankScorer, x: torch.Tensor, direction: torch.Tensor, state: _State, index: np.ndarray,
-              ends: list[torch.Tensor], cropped: bool = False):  # fmt: skip
+def _evaluate(
+    scorer: BankScorer,
+    x: torch.Tensor,
+    direction: torch.Tensor,
+    state: _State,
+    index: np.ndarray,
+    ends: list[torch.Tensor],
+    cropped: bool = False,
+):
     """Scores of the integer images at each sample's next scale; (scores, uint8 images, forwards used).
 
     ``ends`` holds each sample's uint8 images at lo and at hi. A candidate identical to one of them
@@ -250,13 +261,24 @@ def run_attack(
     adversarial = to_nhwc(adv_t)
     success = is_success(after, targets) & ~np.isnan(found)
     return AttackResult(
-        method=method, goal=goal, attributes=scorer.attributes, adversarial=adversarial, success=success,
-        scale=np.where(success, found, np.nan), score_before=before, score_after=after,
-        l2=np.atleast_1d(l2(adversarial, images)), linf=np.atleast_1d(linf(adversarial, images)), pass_score=None,
-        forward_passes=len(images) * 2 + fwd + search_fwd, backward_passes=bwd, trace=tuple(traces),
-        direction=direction.permute(0, 2, 3, 1).cpu().numpy(), target=targets,
+        method=method,
+        goal=goal,
+        attributes=scorer.attributes,
+        adversarial=adversarial,
+        success=success,
+        scale=np.where(success, found, np.nan),
+        score_before=before,
+        score_after=after,
+        l2=np.atleast_1d(l2(adversarial, images)),
+        linf=np.atleast_1d(linf(adversarial, images)),
+        pass_score=None,
+        forward_passes=len(images) * 2 + fwd + search_fwd,
+        backward_passes=bwd,
+        trace=tuple(traces),
+        direction=direction.permute(0, 2, 3, 1).cpu().numpy(),
+        target=targets,
         seconds=time.perf_counter() - started,
-    )  # fmt: skip
+    )
 
 
 def growing_scales(params: AttackParams) -> list[float]:

@@ -24,8 +24,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", default=None, help="write the aligned image here (PNG)")
     parser.add_argument("--json", default=None, help="write faces and landmarks as JSON here ('-' = stdout)")
     parser.add_argument("--yunet", default=None, help="YuNet .onnx model (default: $FFA_LAB_YUNET, then the cache)")
-    parser.add_argument("--aligner", choices=ALIGNERS, default="auto",
-                        help="auto: YuNet when a model is available, else the coarse Haar fallback")  # fmt: skip
+    parser.add_argument(
+        "--aligner",
+        choices=ALIGNERS,
+        default="auto",
+        help="auto: YuNet when a model is available, else the coarse Haar fallback",
+    )
     parser.add_argument("--face", type=int, default=None, help="align face N (0 = largest) instead of the largest")
     parser.add_argument("--size", default=None, help="output HxW, e.g. 109x89 (default 218x178)")
 

@@ -30,8 +30,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--attribute", required=True, help="attribute name, comma-separated names, or 'all'")
     parser.add_argument("--method", choices=sorted(ATTACKS), default="ffa")
     parser.add_argument("--goal", choices=GOALS, default="flip")
-    parser.add_argument("--label", default=None,
-                        help="true label(s) for --goal correct: +1 or -1, or one per attribute, comma-separated")  # fmt: skip
+    parser.add_argument(
+        "--label",
+        default=None,
+        help="true label(s) for --goal correct: +1 or -1, or one per attribute, comma-separated",
+    )
     parser.add_argument("--out", default=None, help="write the adversarial PNG here")
     parser.add_argument("--json", default=None, help="write the results as JSON here")
     parser.add_argument("--align", action="store_true", help="detect and align the face first")
@@ -112,9 +115,15 @@ def run(args) -> int:
     batch = np.broadcast_to(image, (len(names), *image.shape))
     try:
         result = attack_images(
-            loaded.bank, batch, names, method=args.method, goal=args.goal, labels=labels,
-            compute_pass=not args.no_pass, device=resolve_device(args.device),
-        )  # fmt: skip
+            loaded.bank,
+            batch,
+            names,
+            method=args.method,
+            goal=args.goal,
+            labels=labels,
+            compute_pass=not args.no_pass,
+            device=resolve_device(args.device),
+        )
     except ValueError as exc:  # e.g. an image too small for the networks or for PASS's window
         raise UsageError(str(exc)) from None
     print(format_table(result))

@@ -13,28 +13,47 @@ from ffa_lab.experiments.natural import NaturalConfig, run_extra_epochs, run_nat
 
 def add_arguments(parser) -> None:
     parser.add_argument("--split", choices=["train", "val", "test"], default="train")
-    parser.add_argument("--extra-epochs", type=positive, default=None, metavar="K",
-                        help="then train K more epochs on the training set and count the train-split natural "
-                             "adversarial samples still misclassified")  # fmt: skip
-    parser.add_argument("--lr-factor", type=float, default=0.1,
-                        help="extra epochs' constant learning rate as a fraction of the original peak rate")  # fmt: skip
+    parser.add_argument(
+        "--extra-epochs",
+        type=positive,
+        default=None,
+        metavar="K",
+        help="then train K more epochs on the training set and count the train-split natural "
+        "adversarial samples still misclassified",
+    )
+    parser.add_argument(
+        "--lr-factor",
+        type=float,
+        default=0.1,
+        help="extra epochs' constant learning rate as a fraction of the original peak rate",
+    )
     add_common(parser, "natural")
 
 
 def run(args) -> int:
     args.kind = "natural"
     loaded, data, attributes, out, device = open_inputs(args)
-    config = NaturalConfig(split=args.split, tau=args.tau, attributes=attributes, limit=args.limit, seed=args.seed,
-                           chunk_size=args.chunk_size, device=device)  # fmt: skip
-    natural, is_main, started = run_sharded(run_natural, args, (loaded, data, config, out), device,
-                                            f"natural {args.split}")  # fmt: skip
+    config = NaturalConfig(
+        split=args.split,
+        tau=args.tau,
+        attributes=attributes,
+        limit=args.limit,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        device=device,
+    )
+    natural, is_main, started = run_sharded(
+        run_natural, args, (loaded, data, config, out), device, f"natural {args.split}"
+    )
     if not is_main:  # extra epochs (one process) run on rank 0 alone
         return 0
     entry = natural.summary["splits"][args.split]
     totals = {k: sum(a[k] for a in entry["attributes"].values()) for k in ("misclassified", "corrected", "natural")}
-    print(f"{args.split}: {entry['n_images']} images, {totals['misclassified']} misclassified image x attribute pairs, "
-          f"{totals['corrected']} corrected by FFA, {totals['natural']} natural adversarial (PASS >= {args.tau}) "
-          f"-> {out} in {time.time() - started:.0f} s")  # fmt: skip
+    print(
+        f"{args.split}: {entry['n_images']} images, {totals['misclassified']} misclassified image x attribute pairs, "
+        f"{totals['corrected']} corrected by FFA, {totals['natural']} natural adversarial (PASS >= {args.tau}) "
+        f"-> {out} in {time.time() - started:.0f} s"
+    )
     if args.extra_epochs:
         bars: dict = {}
 
@@ -46,13 +65,23 @@ def run(args) -> int:
             bars[epoch].update(step - bars[epoch].n)
 
         try:
-            extra = run_extra_epochs(loaded, data, out, args.extra_epochs, lr_factor=args.lr_factor, device=device,
-                                     cache_dir=args.cache and Path(args.cache), progress=progress,
-                                     log=lambda m: print(m, file=sys.stderr))  # fmt: skip
+            extra = run_extra_epochs(
+                loaded,
+                data,
+                out,
+                args.extra_epochs,
+                lr_factor=args.lr_factor,
+                device=device,
+                cache_dir=args.cache and Path(args.cache),
+                progress=progress,
+                log=lambda m: print(m, file=sys.stderr),
+            )
         finally:
             for item in bars.values():
                 item.close()
         t = extra["totals"]
-        print(f"after {args.extra_epochs} extra epochs ({extra['seconds']:.0f} s): {t['natural_still_misclassified']} of "
-              f"{t['natural_before']} training-set natural adversarial samples still misclassified")  # fmt: skip
+        print(
+            f"after {args.extra_epochs} extra epochs ({extra['seconds']:.0f} s): {t['natural_still_misclassified']} of "
+            f"{t['natural_before']} training-set natural adversarial samples still misclassified"
+        )
     return 0

@@ -6,8 +6,11 @@ from ffa_lab.report.html import write_report
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--results", default="assets/results/default",
-                        help="folder with study/ and/or natural/ (or one of them); default assets/results/default")  # fmt: skip
+    parser.add_argument(
+        "--results",
+        default="assets/results/default",
+        help="folder with study/ and/or natural/ (or one of them); default assets/results/default",
+    )
     parser.add_argument("--out", required=True, help="folder for report.html and summary.md")
     parser.add_argument("--models", default=None, help="model folder for the example grids (default: as recorded)")
     parser.add_argument("--celeba", default=None, help="CelebA folder for the example grids (default: as recorded)")

@@ -63,17 +63,24 @@ def add_common(parser, kind: str) -> None:
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--cache", default=None, help="decoded-image cache folder")
     parser.add_argument("--force", action="store_true", help="recompute even if --out already holds this run")
-    parser.add_argument("--workers", type=positive, default=None,
-                        help="worker processes, one thread each (default: min(2, CPU count); 1 per rank under "
-                             "torchrun, and on a GPU)")  # fmt: skip
+    parser.add_argument(
+        "--workers",
+        type=positive,
+        default=None,
+        help="worker processes, one thread each (default: min(2, CPU count); 1 per rank under torchrun, and on a GPU)",
+    )
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--split", choices=["train", "val", "test"], default="test")
     parser.add_argument("--attacks", default="ffa,fgs,fgv", help="comma-separated: ffa,fgs,fgv,deepfool,iffa")
-    parser.add_argument("--side-effect-limit", type=int, default=StudyConfig.side_effect_limit,
-                        help="FFA adversarials per chunk scored by all networks for the side-effect matrix "
-                             f"(default {StudyConfig.side_effect_limit}; 0 = all)")  # fmt: skip
+    parser.add_argument(
+        "--side-effect-limit",
+        type=int,
+        default=StudyConfig.side_effect_limit,
+        help="FFA adversarials per chunk scored by all networks for the side-effect matrix "
+        f"(default {StudyConfig.side_effect_limit}; 0 = all)",
+    )
     add_common(parser, "study")
 
 
@@ -122,10 +129,18 @@ def run_sharded(runner, args, inputs: tuple, device: str, desc: str):
     with distributed.session(device) as dist:  # torchrun: ranks share the (attribute, chunk) units
         started, bar = time.time(), Progress(desc)
         try:
-            results = runner(loaded, data, replace(config, device=dist.device(device)), out,
-                             cache_dir=args.cache and Path(args.cache), progress=bar if dist.is_main else None,
-                             log=lambda m: print(m, file=sys.stderr), force=args.force,
-                             workers=worker_count(args, device, dist), dist=dist)  # fmt: skip
+            results = runner(
+                loaded,
+                data,
+                replace(config, device=dist.device(device)),
+                out,
+                cache_dir=args.cache and Path(args.cache),
+                progress=bar if dist.is_main else None,
+                log=lambda m: print(m, file=sys.stderr),
+                force=args.force,
+                workers=worker_count(args, device, dist),
+                dist=dist,
+            )
         finally:
             bar.close()
     return results, dist.is_main, started
@@ -135,16 +150,24 @@ def run(args) -> int:
     args.kind = "study"
     loaded, data, attributes, out, device = open_inputs(args)
     config = StudyConfig(
-        split=args.split, limit=args.limit, attacks=parse_attacks(args.attacks), attributes=attributes,
-        seed=args.seed, chunk_size=args.chunk_size, tau=args.tau, side_effect_limit=args.side_effect_limit or None,
+        split=args.split,
+        limit=args.limit,
+        attacks=parse_attacks(args.attacks),
+        attributes=attributes,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        tau=args.tau,
+        side_effect_limit=args.side_effect_limit or None,
         device=device,
-    )  # fmt: skip
+    )
     study, is_main, started = run_sharded(run_study, args, (loaded, data, config, out), device, f"study {args.split}")
     if not is_main:
         return 0
     attrs = study.summary["attributes"]
-    print(f"study of {len(attributes)} attributes x {len(config.attacks)} attacks written to {out} "
-          f"in {time.time() - started:.0f} s")  # fmt: skip
+    print(
+        f"study of {len(attributes)} attributes x {len(config.attacks)} attacks written to {out} "
+        f"in {time.time() - started:.0f} s"
+    )
     for method in config.attacks:
         mean = sum(a.get("success", {}).get(method, 0.0) for a in attrs.values()) / max(len(attrs), 1)
         under = sum(a.get("success_pass99", {}).get(method, 0.0) for a in attrs.values()) / max(len(attrs), 1)

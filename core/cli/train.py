@@ -21,8 +21,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--balance", choices=["full", "sqrt", "none"], default=defaults.balance)
-    parser.add_argument("--balance-weight", type=float, default=defaults.balance_weight,
-                        help="operating point: maximise accuracy + W x balanced accuracy on validation")  # fmt: skip
+    parser.add_argument(
+        "--balance-weight",
+        type=float,
+        default=defaults.balance_weight,
+        help="operating point: maximise accuracy + W x balanced accuracy on validation",
+    )
     parser.add_argument("--no-hflip", action="store_true", help="no mirror augmentation (the paper's setting)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
@@ -64,13 +68,21 @@ def _train(args, config: TrainConfig, data, device: str, dist: distributed.Distr
         bar.update(1)
 
     summary = train_bank(
-        config, data, Path(args.out), resume=args.resume, device=device,
-        cache_dir=Path(args.cache) if args.cache else None, progress=progress, dist=dist,
-    )  # fmt: skip
+        config,
+        data,
+        Path(args.out),
+        resume=args.resume,
+        device=device,
+        cache_dir=Path(args.cache) if args.cache else None,
+        progress=progress,
+        dist=dist,
+    )
     if bar is not None:
         bar.close()
     val = summary["val"]
     if dist.is_main:
-        print(f"wrote {len(config.attributes)} networks to {args.out}: validation accuracy "
-              f"{val['mean_accuracy']:.2f}%, balanced {val['mean_balanced_accuracy']:.2f}%")  # fmt: skip
+        print(
+            f"wrote {len(config.attributes)} networks to {args.out}: validation accuracy "
+            f"{val['mean_accuracy']:.2f}%, balanced {val['mean_balanced_accuracy']:.2f}%"
+        )
     return 0

@@ -67,10 +67,19 @@ class NaturalConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if k != "device"}
 
 
-def run_natural(loaded: LoadedBank, data: CelebA, config: NaturalConfig, out: str | Path, *,
-                cache_dir: Path | None = None, progress: Callable[[int, int], None] | None = None,
-                log: Callable[[str], None] = print, force: bool = False, workers: int = 1,
-                dist: Distributed = SINGLE) -> NaturalResults:  # fmt: skip
+def run_natural(
+    loaded: LoadedBank,
+    data: CelebA,
+    config: NaturalConfig,
+    out: str | Path,
+    *,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    log: Callable[[str], None] = print,
+    force: bool = False,
+    workers: int = 1,
+    dist: Distributed = SINGLE,
+) -> NaturalResults:
     """Mine natural adversarial samples of ``config.split`` into ``out`` (resumable); return the folder.
 
     A split already in ``out`` with the same settings and models is kept as is unless ``force``;
@@ -81,8 +90,12 @@ def run_natural(loaded: LoadedBank, data: CelebA, config: NaturalConfig, out: st
     ids, chosen, all_images, labels, scores = split.ids, split.chosen, split.all_images, split.labels, split.scores
     wrong = (scores >= 0) != (labels == 1)
     fingerprint = model_fingerprint(loaded.folder)
-    settings = {**config.to_json(), "n_images": len(ids), "model_fingerprint": fingerprint,
-                "data_fingerprint": data.fingerprint()}  # fmt: skip
+    settings = {
+        **config.to_json(),
+        "n_images": len(ids),
+        "model_fingerprint": fingerprint,
+        "data_fingerprint": data.fingerprint(),
+    }
     if dist.from_main(not force and _finished_split_settings(out, config.split) == settings):
         log(f"{out} already holds the {config.split} split with these settings and models; nothing to do")
         return read_natural(out)
@@ -101,17 +114,41 @@ def run_natural(loaded: LoadedBank, data: CelebA, config: NaturalConfig, out: st
     work = [(f"{a}__{k:06d}", (a, positions), len(positions)) for a, k, positions in units]
     context = {"bank": bank, "images": all_images, "chosen": chosen, "labels": labels, "config": config}
     builder_args = (str(loaded.folder), str(data.root), cache_dir and str(cache_dir), chosen, labels, config)
-    run_units(store, work, natural_unit, context, workers=workers, builder=natural_context, builder_args=builder_args,
-              progress=progress, dist=dist)  # fmt: skip
+    run_units(
+        store,
+        work,
+        natural_unit,
+        context,
+        workers=workers,
+        builder=natural_context,
+        builder_args=builder_args,
+        progress=progress,
+        dist=dist,
+    )
     if dist.is_main:  # every rank's parts are in the store: rank 0 merges them
-        _merge_parts(store, units, ids, labels, wrong, bank, config, out, settings, fingerprint, loaded, data,
-                     time.time() - started, log)  # fmt: skip
+        _merge_parts(
+            store,
+            units,
+            ids,
+            labels,
+            wrong,
+            bank,
+            config,
+            out,
+            settings,
+            fingerprint,
+            loaded,
+            data,
+            time.time() - started,
+            log,
+        )
     dist.barrier()
     return read_natural(out)
 
 
-def _merge_parts(store, units, ids, labels, wrong, bank, config, out, settings, fingerprint, loaded, data,
-                 seconds, log) -> None:  # fmt: skip
+def _merge_parts(
+    store, units, ids, labels, wrong, bank, config, out, settings, fingerprint, loaded, data, seconds, log
+) -> None:
     frames = []
     for attribute, k, _ in units:
         part = store.load(f"{attribute}__{k:06d}")
@@ -125,8 +162,9 @@ def _merge_parts(store, units, ids, labels, wrong, bank, config, out, settings, 
     store.remove()
 
 
-def natural_context(models: str, celeba_root: str, cache_dir: str | None, chosen: np.ndarray, labels: np.ndarray,
-                    config: NaturalConfig) -> dict:  # fmt: skip
+def natural_context(
+    models: str, celeba_root: str, cache_dir: str | None, chosen: np.ndarray, labels: np.ndarray, config: NaturalConfig
+) -> dict:
     """What a worker process needs for :func:`natural_unit`."""
     data = load_celeba(celeba_root, check_images=False)
     images = load_images(data, data.split_ids(config.split), Path(cache_dir) if cache_dir else None)
@@ -138,8 +176,15 @@ def natural_unit(ctx: dict, attribute: str, positions: np.ndarray) -> dict[str, 
     bank, config = ctx["bank"], ctx["config"]
     g = bank.attributes.index(attribute)
     images = np.ascontiguousarray(ctx["images"][ctx["chosen"][positions]])
-    result = attack_batch(bank.subset([g]), images, attribute, method="ffa", goal="correct",
-                          labels=ctx["labels"][positions, g], device=config.device)  # fmt: skip
+    result = attack_batch(
+        bank.subset([g]),
+        images,
+        attribute,
+        method="ffa",
+        goal="correct",
+        labels=ctx["labels"][positions, g],
+        device=config.device,
+    )
     return {"position": positions.astype(np.int32), **{f: result[f] for f in PART_FIELDS[1:]}}
 
 
@@ -150,8 +195,9 @@ def _finished_split_settings(out: Path, split: str) -> dict | None:
         return None
 
 
-def _split_samples(frames: list[pd.DataFrame], ids: list[str], labels: np.ndarray, names: list[str],
-                   config: NaturalConfig) -> pd.DataFrame:  # fmt: skip
+def _split_samples(
+    frames: list[pd.DataFrame], ids: list[str], labels: np.ndarray, names: list[str], config: NaturalConfig
+) -> pd.DataFrame:
     columns = ["attribute", *PART_FIELDS]
     samples = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     position = samples.pop("position").to_numpy(dtype=np.int64)
@@ -165,8 +211,9 @@ def _split_samples(frames: list[pd.DataFrame], ids: list[str], labels: np.ndarra
     return samples.sort_values(["attribute", "image_id"], kind="stable").reset_index(drop=True)
 
 
-def summarize_split(samples: pd.DataFrame, wrong: np.ndarray, labels: np.ndarray, names: list[str],
-                    config: NaturalConfig) -> dict:  # fmt: skip
+def summarize_split(
+    samples: pd.DataFrame, wrong: np.ndarray, labels: np.ndarray, names: list[str], config: NaturalConfig
+) -> dict:
     """Per attribute: misclassified, corrected, natural counts, rates (%) and distance quartiles."""
     per_attribute = {}
     for attribute in config.attributes:
@@ -174,15 +221,26 @@ def summarize_split(samples: pd.DataFrame, wrong: np.ndarray, labels: np.ndarray
         won = rows[rows["success"]]
         n_wrong, n_natural = int(wrong[:, names.index(attribute)].sum()), int(rows["natural"].sum())
         per_attribute[attribute] = {
-            "misclassified": n_wrong, "corrected": len(won), "natural": n_natural,
-            "rate": 100.0 * n_natural / max(n_wrong, 1), "rate_of_images": 100.0 * n_natural / len(labels),
+            "misclassified": n_wrong,
+            "corrected": len(won),
+            "natural": n_natural,
+            "rate": 100.0 * n_natural / max(n_wrong, 1),
+            "rate_of_images": 100.0 * n_natural / len(labels),
             **{f: quartiles(won[f].to_numpy()) for f in ("linf", "l2", "pass", "scale")},
-        }  # fmt: skip
+        }
     return {"n_images": len(labels), "tau": config.tau, "limit": config.limit, "attributes": per_attribute}
 
 
-def _merge_into_folder(out: Path, split: str, samples: pd.DataFrame, split_summary: dict, settings: dict,
-                       loaded: LoadedBank, data: CelebA, log: Callable[[str], None]) -> None:  # fmt: skip
+def _merge_into_folder(
+    out: Path,
+    split: str,
+    samples: pd.DataFrame,
+    split_summary: dict,
+    settings: dict,
+    loaded: LoadedBank,
+    data: CelebA,
+    log: Callable[[str], None],
+) -> None:
     """Replace ``split``'s rows and summary in ``out``; keep other splits of the same models."""
     splits, others = {}, []
     try:
@@ -202,11 +260,15 @@ def _merge_into_folder(out: Path, split: str, samples: pd.DataFrame, split_summa
     table = pd.concat([*others, samples], ignore_index=True) if others else samples
     write_csv(out / SAMPLES_FILE, table)
     summary = {
-        "format_version": 1, "kind": "natural", "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model_fingerprint": settings["model_fingerprint"], "method": "ffa", "goal": "correct",
+        "format_version": 1,
+        "kind": "natural",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model_fingerprint": settings["model_fingerprint"],
+        "method": "ffa",
+        "goal": "correct",
         "settings": {"models": str(loaded.folder), "celeba": str(data.root), "data_fingerprint": data.fingerprint()},
         "splits": dict(sorted(splits.items())),
-    }  # fmt: skip
+    }
     write_json(out / "summary.json", summary)
     extra = out / "extra_epochs.json"
     if split == "train" and extra.is_file():
@@ -222,10 +284,18 @@ def training_setup(loaded: LoadedBank) -> TrainConfig:
     return TrainConfig.from_json(known)
 
 
-def run_extra_epochs(loaded: LoadedBank, data: CelebA, natural_folder: str | Path, epochs: int, *,
-                     lr_factor: float = 0.1, device: str = "cpu", cache_dir: Path | None = None,
-                     progress: Callable[[int, int, int], None] | None = None,
-                     log: Callable[[str], None] = print) -> dict:  # fmt: skip
+def run_extra_epochs(
+    loaded: LoadedBank,
+    data: CelebA,
+    natural_folder: str | Path,
+    epochs: int,
+    *,
+    lr_factor: float = 0.1,
+    device: str = "cpu",
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Train a copy of the bank ``epochs`` more epochs; count the train-split natural adversarial samples
     (of the images it trains on) that it still misclassifies. Writes and returns ``extra_epochs.json``."""
     if epochs <= 0:
@@ -245,11 +315,21 @@ def run_extra_epochs(loaded: LoadedBank, data: CelebA, natural_folder: str | Pat
     bank = loaded.bank.subset([loaded.attributes.index(a) for a in names]).to(device)  # a copy: trained below
     lr = config.lr * lr_factor
     started = time.time()
-    losses = train_epochs(bank, np.ascontiguousarray(images[train_idx]), labels[train_idx], config, epochs, lr=lr,
-                          seed=config.seed + 1, device=device, progress=progress)  # fmt: skip
+    losses = train_epochs(
+        bank,
+        np.ascontiguousarray(images[train_idx]),
+        labels[train_idx],
+        config,
+        epochs,
+        lr=lr,
+        seed=config.seed + 1,
+        device=device,
+        progress=progress,
+    )
     val_scores = bank_scores(bank, images[val_idx], device=device)
-    thresholds = [calibrate_threshold(val_scores[:, g], labels[val_idx, g], config.balance_weight)
-                  for g in range(bank.groups)]  # fmt: skip
+    thresholds = [
+        calibrate_threshold(val_scores[:, g], labels[val_idx, g], config.balance_weight) for g in range(bank.groups)
+    ]
     with torch.no_grad():
         bank.fc2_bias -= torch.tensor(thresholds, device=bank.fc2_bias.device).view(-1, 1)
     seconds = time.time() - started
@@ -266,16 +346,25 @@ def run_extra_epochs(loaded: LoadedBank, data: CelebA, natural_folder: str | Pat
         still = ((after[mask, g] >= 0) != (rows["label"].to_numpy()[mask] == 1)) if after is not None else np.zeros(0)
         is_natural = rows["natural"].to_numpy(dtype=bool)[mask]
         per_attribute[attribute] = {
-            "natural_before": int(is_natural.sum()), "natural_still_misclassified": int(still[is_natural].sum()),
-            "misclassified_before": int(mask.sum()), "misclassified_still": int(still.sum()),
-        }  # fmt: skip
+            "natural_before": int(is_natural.sum()),
+            "natural_still_misclassified": int(still[is_natural].sum()),
+            "misclassified_before": int(mask.sum()),
+            "misclassified_still": int(still.sum()),
+        }
     document = {
-        "format_version": 1, "kind": "extra_epochs", "K": epochs, "lr": lr, "lr_factor": lr_factor,
-        "epoch_losses": losses, "seconds": round(seconds, 1), "model_fingerprint": natural.summary["model_fingerprint"],
-        "training_images": len(train_idx), "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "format_version": 1,
+        "kind": "extra_epochs",
+        "K": epochs,
+        "lr": lr,
+        "lr_factor": lr_factor,
+        "epoch_losses": losses,
+        "seconds": round(seconds, 1),
+        "model_fingerprint": natural.summary["model_fingerprint"],
+        "training_images": len(train_idx),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "totals": {k: sum(v[k] for v in per_attribute.values()) for k in next(iter(per_attribute.values()))},
         "attributes": per_attribute,
-    }  # fmt: skip
+    }
     write_json(folder / "extra_epochs.json", document)
     log(f"extra epochs: {epochs} in {seconds:.0f} s")
     return document

@@ -30,10 +30,32 @@ from ffa_lab.errors import ResultsError
 from ffa_lab.models.checkpoint import atomic_write_bytes
 
 FORMAT_VERSION = 1
-STUDY_COLUMNS = ("image_id", "attribute", "method", "success", "scale", "l2", "linf", "pass", "score_before",
-                 "score_after")  # fmt: skip
-NATURAL_COLUMNS = ("split", "image_id", "attribute", "label", "score_before", "score_after", "success", "scale",
-                   "l2", "linf", "pass", "natural")  # fmt: skip
+STUDY_COLUMNS = (
+    "image_id",
+    "attribute",
+    "method",
+    "success",
+    "scale",
+    "l2",
+    "linf",
+    "pass",
+    "score_before",
+    "score_after",
+)
+NATURAL_COLUMNS = (
+    "split",
+    "image_id",
+    "attribute",
+    "label",
+    "score_before",
+    "score_after",
+    "success",
+    "scale",
+    "l2",
+    "linf",
+    "pass",
+    "natural",
+)
 
 
 # --- writing -------------------------------------------------------------------------------------

@@ -71,8 +71,16 @@ class StudyConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if k != "device"}
 
 
-def attack_batch(bank: AttributeBank, images: np.ndarray, attribute: str, *, method: str, goal: str,
-                 labels: np.ndarray | None = None, device: str = "cpu") -> dict[str, np.ndarray]:  # fmt: skip
+def attack_batch(
+    bank: AttributeBank,
+    images: np.ndarray,
+    attribute: str,
+    *,
+    method: str,
+    goal: str,
+    labels: np.ndarray | None = None,
+    device: str = "cpu",
+) -> dict[str, np.ndarray]:
     """One batched attack through ``ffa_lab.attacks.run.attack_images``; PASS is computed for successes only.
 
     Returns per-image arrays: success (bool), scale/l2/linf/pass (float32, NaN where the attack failed:
@@ -81,8 +89,9 @@ def attack_batch(bank: AttributeBank, images: np.ndarray, attribute: str, *, met
     from ffa_lab.attacks.distances import pass_score
     from ffa_lab.attacks.run import attack_images
 
-    result = attack_images(bank, images, attribute, method=method, goal=goal, labels=labels, compute_pass=False,
-                           device=device)  # fmt: skip
+    result = attack_images(
+        bank, images, attribute, method=method, goal=goal, labels=labels, compute_pass=False, device=device
+    )
     success = np.asarray(result.success, dtype=bool)
     won = np.flatnonzero(success)
     measures = {}
@@ -92,23 +101,37 @@ def attack_batch(bank: AttributeBank, images: np.ndarray, attribute: str, *, met
     if len(won):
         measures["pass"][won] = pass_score(result.adversarial[won], images[won]).score
     return {
-        "success": success, **measures, "adversarial": result.adversarial,
+        "success": success,
+        **measures,
+        "adversarial": result.adversarial,
         "score_before": np.asarray(result.score_before, np.float32),
         "score_after": np.asarray(result.score_after, np.float32),
-    }  # fmt: skip
+    }
 
 
 def _ids_digest(ids: list[str]) -> str:
     return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
 
 
-def study_context(models: str, celeba_root: str, cache_dir: str | None, split: str, chosen: np.ndarray,
-                  clean_pred: np.ndarray, config: StudyConfig) -> dict:  # fmt: skip
+def study_context(
+    models: str,
+    celeba_root: str,
+    cache_dir: str | None,
+    split: str,
+    chosen: np.ndarray,
+    clean_pred: np.ndarray,
+    config: StudyConfig,
+) -> dict:
     """What a worker process needs for :func:`study_unit` (the bank, the split's images, predictions)."""
     data = load_celeba(celeba_root, check_images=False)
     images = load_images(data, data.split_ids(split), Path(cache_dir) if cache_dir else None)
-    return {"bank": load_bank(models).bank, "images": images, "chosen": chosen, "clean_pred": clean_pred,
-            "config": config}  # fmt: skip
+    return {
+        "bank": load_bank(models).bank,
+        "images": images,
+        "chosen": chosen,
+        "clean_pred": clean_pred,
+        "config": config,
+    }
 
 
 def study_unit(ctx: dict, attribute: str, positions: np.ndarray) -> dict[str, np.ndarray]:
@@ -120,8 +143,9 @@ def study_unit(ctx: dict, attribute: str, positions: np.ndarray) -> dict[str, np
         return _empty_part(bank.groups, ctx["images"].shape[1:3])
     g = bank.attributes.index(attribute)
     single = bank.subset([g])
-    rows: dict[str, list[np.ndarray]] = {k: [] for k in ("method", "success", "scale", "l2", "linf", "pass",
-                                                         "score_before", "score_after")}  # fmt: skip
+    rows: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("method", "success", "scale", "l2", "linf", "pass", "score_before", "score_after")
+    }
     se_sum, se_n = np.zeros(bank.groups, np.int64), 0
     delta_sum, delta_n = np.zeros(images.shape[1:3], np.float64), 0
     for m, method in enumerate(config.attacks):
@@ -144,10 +168,19 @@ def study_unit(ctx: dict, attribute: str, positions: np.ndarray) -> dict[str, np
     return out
 
 
-def run_study(loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | Path, *,
-              cache_dir: Path | None = None, progress: Callable[[int, int], None] | None = None,
-              log: Callable[[str], None] = print, force: bool = False, workers: int = 1,
-              dist: Distributed = SINGLE) -> StudyResults:  # fmt: skip
+def run_study(
+    loaded: LoadedBank,
+    data: CelebA,
+    config: StudyConfig,
+    out: str | Path,
+    *,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    log: Callable[[str], None] = print,
+    force: bool = False,
+    workers: int = 1,
+    dist: Distributed = SINGLE,
+) -> StudyResults:
     """Run (or resume) the study into ``out`` and return the merged results.
 
     A finished folder with the same settings and models is returned as is unless ``force``. ``workers``
@@ -169,10 +202,13 @@ def run_study(loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | 
     clean_pred = clean_scores >= 0
     correct = clean_pred == (labels == 1)
     settings = {
-        **config.to_json(), "n_images": len(ids), "image_ids_sha": _ids_digest(ids),
-        "model_fingerprint": model_fingerprint(loaded.folder), "data_fingerprint": data.fingerprint(),
+        **config.to_json(),
+        "n_images": len(ids),
+        "image_ids_sha": _ids_digest(ids),
+        "model_fingerprint": model_fingerprint(loaded.folder),
+        "data_fingerprint": data.fingerprint(),
         "bank_attributes": list(bank.attributes),
-    }  # fmt: skip
+    }
     if dist.from_main(not force and finished_settings(out) == settings):  # one decision for all ranks
         log(f"{out} already holds this study (same settings and models); nothing to do")
         return read_study(out)
@@ -190,10 +226,26 @@ def run_study(loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | 
         )
     started = time.time()
     context = {"bank": bank, "images": all_images, "chosen": chosen, "clean_pred": clean_pred, "config": config}
-    builder_args = (str(loaded.folder), str(data.root), cache_dir and str(cache_dir), config.split, chosen,
-                    clean_pred, config)  # fmt: skip
-    run_units(store, work, study_unit, context, workers=workers, builder=study_context, builder_args=builder_args,
-              progress=progress, dist=dist)  # fmt: skip
+    builder_args = (
+        str(loaded.folder),
+        str(data.root),
+        cache_dir and str(cache_dir),
+        config.split,
+        chosen,
+        clean_pred,
+        config,
+    )
+    run_units(
+        store,
+        work,
+        study_unit,
+        context,
+        workers=workers,
+        builder=study_context,
+        builder_args=builder_args,
+        progress=progress,
+        dist=dist,
+    )
     seconds = time.time() - started
     if dist.is_main:  # every rank's parts are in the store: rank 0 merges them
         parts = {u: store.load(_key(*u)) for u in units}
@@ -225,16 +277,28 @@ def _empty_part(groups: int, shape: tuple[int, int]) -> dict[str, np.ndarray]:
     return part
 
 
-def _write_study(out: Path, config: StudyConfig, settings: dict, loaded: LoadedBank, ids: list[str],
-                 labels: np.ndarray, correct: np.ndarray, parts: dict, seconds: float,
-                 celeba_root: Path) -> None:  # fmt: skip
+def _write_study(
+    out: Path,
+    config: StudyConfig,
+    settings: dict,
+    loaded: LoadedBank,
+    ids: list[str],
+    labels: np.ndarray,
+    correct: np.ndarray,
+    parts: dict,
+    seconds: float,
+    celeba_root: Path,
+) -> None:
     bank, frames = loaded.bank, []
     se_rows, mean_maps = [], []
     for attribute in config.attributes:
         mine = [p for (a, _), p in parts.items() if a == attribute]
-        frame = pd.DataFrame({k: np.concatenate([p[k] for p in mine]) for k in
-                              ("position", "method", "success", "scale", "l2", "linf", "pass", "score_before",
-                               "score_after")})  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                k: np.concatenate([p[k] for p in mine])
+                for k in ("position", "method", "success", "scale", "l2", "linf", "pass", "score_before", "score_after")
+            }
+        )
         frame.insert(0, "attribute", attribute)
         frames.append(frame)
         se_n = sum(int(p["se_n"]) for p in mine)
@@ -245,8 +309,9 @@ def _write_study(out: Path, config: StudyConfig, settings: dict, loaded: LoadedB
     samples.insert(0, "image_id", np.asarray(ids, dtype=object)[samples.pop("position").to_numpy()])
     samples["method"] = np.asarray(config.attacks, dtype=object)[samples["method"].to_numpy()]
     samples = samples.sort_values(["attribute", "method", "image_id"], kind="stable").reset_index(drop=True)
-    side = pd.DataFrame(np.array(se_rows), index=pd.Index(config.attributes, name="attribute"),
-                        columns=list(bank.attributes))  # fmt: skip
+    side = pd.DataFrame(
+        np.array(se_rows), index=pd.Index(config.attributes, name="attribute"), columns=list(bank.attributes)
+    )
     write_csv(out / SAMPLES_FILE, samples)
     write_csv(out / "side_effects.csv", side.reset_index())
     write_npz(out / "mean_perturbation.npz", {"mean_abs_delta": np.array(mean_maps, dtype=np.float32)})
@@ -258,25 +323,40 @@ def _write_study(out: Path, config: StudyConfig, settings: dict, loaded: LoadedB
         others = np.delete(row, bank.attributes.index(attribute))
         per_attribute[attribute]["side_effect_mean_rate"] = float(others.mean()) if len(others) else 0.0
     summary = {
-        "format_version": 1, "kind": "study", "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "format_version": 1,
+        "kind": "study",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "settings": {**settings, "models": str(loaded.folder), "celeba": str(celeba_root)},
-        "model_fingerprint": settings["model_fingerprint"], "attacks": list(config.attacks),
-        "attributes": per_attribute, "side_effect_columns": list(bank.attributes),
-        "ranking": rank_attributes(per_attribute, config), "ranking_criterion": RANKING_CRITERION.format(tau=config.tau),
+        "model_fingerprint": settings["model_fingerprint"],
+        "attacks": list(config.attacks),
+        "attributes": per_attribute,
+        "side_effect_columns": list(bank.attributes),
+        "ranking": rank_attributes(per_attribute, config),
+        "ranking_criterion": RANKING_CRITERION.format(tau=config.tau),
         "seconds_last_session": round(seconds, 1),
-    }  # fmt: skip
+    }
     write_json(out / "summary.json", summary)
 
 
-def summarize_attributes(samples: pd.DataFrame, config: StudyConfig, bank_attributes: list[str],
-                         labels: np.ndarray, correct: np.ndarray) -> dict[str, dict]:  # fmt: skip
+def summarize_attributes(
+    samples: pd.DataFrame, config: StudyConfig, bank_attributes: list[str], labels: np.ndarray, correct: np.ndarray
+) -> dict[str, dict]:
     """Per attribute: clean accuracy (%), number attacked, success rates (%) and distance quartiles."""
     out = {}
     for attribute, group in samples.groupby("attribute", sort=False):
         g = bank_attributes.index(attribute)
         n = int(correct[:, g].sum())
-        entry = {"clean_accuracy": 100.0 * n / len(labels), "n_images": len(labels), "n_attacked": n,
-                 "success": {}, "success_pass99": {}, "linf": {}, "l2": {}, "pass": {}, "scale": {}}  # fmt: skip
+        entry = {
+            "clean_accuracy": 100.0 * n / len(labels),
+            "n_images": len(labels),
+            "n_attacked": n,
+            "success": {},
+            "success_pass99": {},
+            "linf": {},
+            "l2": {},
+            "pass": {},
+            "scale": {},
+        }
         for method in config.attacks:
             rows = group[group["method"] == method]
             won = rows[rows["success"].astype(bool)]

@@ -90,8 +90,18 @@ def _remote(task: tuple[str, str], args: tuple) -> dict[str, np.ndarray]:
     return getattr(importlib.import_module(module), name)(_CONTEXT, *args)
 
 
-def run_units(store: PartStore, units: list[tuple[str, tuple, int]], task, context: dict, *, workers: int = 1,
-              builder=None, builder_args: tuple = (), progress=None, dist: Distributed = SINGLE) -> None:  # fmt: skip
+def run_units(
+    store: PartStore,
+    units: list[tuple[str, tuple, int]],
+    task,
+    context: dict,
+    *,
+    workers: int = 1,
+    builder=None,
+    builder_args: tuple = (),
+    progress=None,
+    dist: Distributed = SINGLE,
+) -> None:
     """Run ``task(context, *args)`` for every unit ``(key, args, weight)`` whose part is not in ``store``
     and save its arrays under ``key``; ``progress(done_weight, total_weight)`` after each.
 
@@ -128,9 +138,11 @@ def _run_todo(store, todo, task, context, workers, builder, builder_args, progre
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     pool = ProcessPoolExecutor(
-        min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+        min(workers, len(todo)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
         initargs=((builder.__module__, builder.__name__), builder_args),
-    )  # fmt: skip
+    )
     try:
         name = (task.__module__, task.__name__)
         futures = {pool.submit(_remote, name, args): (key, weight) for key, args, weight in todo}

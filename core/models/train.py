@@ -107,9 +107,18 @@ def make_optimizer(bank: AttributeBank, config: TrainConfig) -> torch.optim.Adam
     )
 
 
-def train_epoch(bank: AttributeBank, optimizer: torch.optim.Optimizer, images: np.ndarray, order: torch.Tensor,
-                labels_t: torch.Tensor, weights: torch.Tensor, config: TrainConfig, lr_at: Callable[[int], float],
-                device: str = "cpu", progress: Callable[[int, int], None] | None = None) -> np.ndarray:  # fmt: skip
+def train_epoch(
+    bank: AttributeBank,
+    optimizer: torch.optim.Optimizer,
+    images: np.ndarray,
+    order: torch.Tensor,
+    labels_t: torch.Tensor,
+    weights: torch.Tensor,
+    config: TrainConfig,
+    lr_at: Callable[[int], float],
+    device: str = "cpu",
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """One pass over ``images[order]`` in batches of ``config.batch_size``: the class-balanced Euclidean
     loss step (optional mirror flips), learning rate ``lr_at(step)``. Returns each network's summed batch
     losses (G,) float64 (per network, so ranks that train different networks can be merged exactly)."""
@@ -140,9 +149,18 @@ def train_epoch(bank: AttributeBank, optimizer: torch.optim.Optimizer, images: n
     return loss_sums
 
 
-def train_epochs(bank: AttributeBank, images: np.ndarray, labels: np.ndarray, config: TrainConfig, epochs: int, *,
-                 lr: float, seed: int = 0, device: str = "cpu",
-                 progress: Callable[[int, int, int], None] | None = None) -> list[float]:  # fmt: skip
+def train_epochs(
+    bank: AttributeBank,
+    images: np.ndarray,
+    labels: np.ndarray,
+    config: TrainConfig,
+    epochs: int,
+    *,
+    lr: float,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: Callable[[int, int, int], None] | None = None,
+) -> list[float]:
     """Continue training ``bank`` in place for ``epochs`` more epochs on ``images`` (uint8 NHWC) with ±1
     ``labels`` (N, G): the same step as :func:`train_bank` (class weights from ``labels``, ``config``'s
     batch size, flips and weight decay), a fresh AdamW at the constant learning rate ``lr``.
@@ -215,25 +233,38 @@ def train_bank(
         order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx))]
         started = time.time()
         lr_at = lambda step, e=epoch: _learning_rate(config, e * steps_per_epoch + step, total_steps)
-        loss_sums = train_epoch(bank, optimizer, images, order, labels_t, weights, config, lr_at, device,
-                                progress=None if progress is None else lambda s, n, e=epoch: progress(e, s, n))  # fmt: skip
+        loss_sums = train_epoch(
+            bank,
+            optimizer,
+            images,
+            order,
+            labels_t,
+            weights,
+            config,
+            lr_at,
+            device,
+            progress=None if progress is None else lambda s, n, e=epoch: progress(e, s, n),
+        )
         loss_sums = gather_columns(dist, loss_sums)
         val_scores = gather_columns(dist, bank_scores(bank, images[val_idx], device=device))
         val = evaluate_scores(config.attributes, val_scores, labels_all[val_idx])
-        history.append({
-            "epoch": epoch + 1,
-            "loss": float(loss_sums.sum()) / steps_per_epoch / len(config.attributes),
-            "val_accuracy": val.mean_accuracy,
-            "val_balanced_accuracy": val.mean_balanced_accuracy,
-            "seconds": time.time() - started,
-        })  # fmt: skip
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": float(loss_sums.sum()) / steps_per_epoch / len(config.attributes),
+                "val_accuracy": val.mean_accuracy,
+                "val_balanced_accuracy": val.mean_balanced_accuracy,
+                "seconds": time.time() - started,
+            }
+        )
         dist.log(
             f"epoch {epoch + 1}/{config.epochs}: loss {history[-1]['loss']:.4f}  val acc {val.mean_accuracy:.2f}%"
             f"  val balanced {val.mean_balanced_accuracy:.2f}%  ({history[-1]['seconds']:.0f} s)",
             log,
         )
-        train_state.save_state(folder, bank, optimizer, {"epoch": epoch + 1, "history": history,
-                                                         "config": config.to_json()})  # fmt: skip
+        train_state.save_state(
+            folder, bank, optimizer, {"epoch": epoch + 1, "history": history, "config": config.to_json()}
+        )
     return finalize(bank, config, data, out, images[val_idx], labels_all[val_idx], history, log, dist)
 
 

@@ -35,8 +35,12 @@ def robustness_table(study: StudyResults) -> pd.DataFrame:
     rows = []
     for rank, name in enumerate(study.ranking, start=1):
         entry = study.summary["attributes"][name]
-        row = {"rank": rank, "attribute": name, "clean accuracy %": entry.get("clean_accuracy"),
-               "attacked": entry.get("n_attacked")}  # fmt: skip
+        row = {
+            "rank": rank,
+            "attribute": name,
+            "clean accuracy %": entry.get("clean_accuracy"),
+            "attacked": entry.get("n_attacked"),
+        }
         for method in study.attacks:
             row[f"{method.upper()} %"] = (entry.get("success") or {}).get(method)
         for method in study.attacks:
@@ -54,32 +58,60 @@ def robustness_table_figure(study: StudyResults) -> go.Figure:
     table = robustness_table(study)
     values = [table[c].map(lambda v: f"{v:.4g}" if isinstance(v, float) else v) for c in table.columns]
     widths = [35, 150] + [70] * (len(table.columns) - 2)  # room for the attribute names
-    figure = go.Figure(go.Table(header={"values": list(table.columns), "align": "left"}, columnwidth=widths,
-                                cells={"values": values, "align": "left"}))  # fmt: skip
-    return figure.update_layout(height=28 * len(table) + 120, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                                title="Robustness per attribute (most robust first)")  # fmt: skip
+    figure = go.Figure(
+        go.Table(
+            header={"values": list(table.columns), "align": "left"},
+            columnwidth=widths,
+            cells={"values": values, "align": "left"},
+        )
+    )
+    return figure.update_layout(
+        height=28 * len(table) + 120,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title="Robustness per attribute (most robust first)",
+    )
 
 
 def success_bars(study: StudyResults) -> go.Figure:
     """Success rate per attribute and attack (top), and under PASS >= τ (bottom); ranking order."""
     tau = study.summary["settings"].get("tau", 0.99)
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                           subplot_titles=("success rate %", f"success rate % with PASS ≥ {tau}"))  # fmt: skip
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=("success rate %", f"success rate % with PASS ≥ {tau}"),
+    )
     names = study.ranking
     for method in study.attacks:
         for row, key in ((1, "success"), (2, "success_pass99")):
             values = [(study.summary["attributes"][n].get(key) or {}).get(method) for n in names]
-            figure.add_trace(go.Bar(x=names, y=values, name=method.upper(), marker_color=_color(method),
-                                    legendgroup=method, showlegend=row == 1), row=row, col=1)  # fmt: skip
+            figure.add_trace(
+                go.Bar(
+                    x=names,
+                    y=values,
+                    name=method.upper(),
+                    marker_color=_color(method),
+                    legendgroup=method,
+                    showlegend=row == 1,
+                ),
+                row=row,
+                col=1,
+            )
     figure.update_yaxes(range=[0, 100])
-    return figure.update_layout(barmode="group", height=650, title="FFA vs FGS vs FGV: attack success per attribute",
-                                xaxis2={"tickangle": -60})  # fmt: skip
+    return figure.update_layout(
+        barmode="group", height=650, title="FFA vs FGS vs FGV: attack success per attribute", xaxis2={"tickangle": -60}
+    )
 
 
 def distance_box(study: StudyResults, measure: str = "pass") -> go.Figure:
     """Distribution of ``measure`` (pass, linf, l2, scale) over each attack's successes."""
-    titles = {"pass": "PASS of successful adversarials", "linf": "L∞ (grey levels)", "l2": "L2 (grey levels)",
-              "scale": "scale (grey levels)"}  # fmt: skip
+    titles = {
+        "pass": "PASS of successful adversarials",
+        "linf": "L∞ (grey levels)",
+        "l2": "L2 (grey levels)",
+        "scale": "scale (grey levels)",
+    }
     samples = study.samples[study.samples["success"].astype(bool)]
     figure = go.Figure()
     for method in study.attacks:
@@ -105,31 +137,52 @@ def side_effect_heatmap(study: StudyResults) -> go.Figure:
     for i, name in enumerate(rows):
         if name in columns:
             matrix[i, columns.index(name)] = np.nan
-    figure = go.Figure(go.Heatmap(z=matrix, x=columns, y=rows, colorscale="Reds", zmin=0,
-                                  colorbar={"title": "% changed"},
-                                  hovertemplate="flip %{y}<br>changes %{x}: %{z:.1f}%<extra></extra>"))  # fmt: skip
-    return figure.update_layout(title="Side effects of FFA flips (row = attacked, column = changed)", height=800,
-                                yaxis={"autorange": "reversed"}, xaxis={"tickangle": -60})  # fmt: skip
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=columns,
+            y=rows,
+            colorscale="Reds",
+            zmin=0,
+            colorbar={"title": "% changed"},
+            hovertemplate="flip %{y}<br>changes %{x}: %{z:.1f}%<extra></extra>",
+        )
+    )
+    return figure.update_layout(
+        title="Side effects of FFA flips (row = attacked, column = changed)",
+        height=800,
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickangle": -60},
+    )
 
 
-def mean_perturbation_heatmaps(study: StudyResults, attributes: list[str] | None = None,
-                               columns: int = 8) -> go.Figure:  # fmt: skip
+def mean_perturbation_heatmaps(study: StudyResults, attributes: list[str] | None = None, columns: int = 8) -> go.Figure:
     """Mean |δ| (grey levels) of FFA's successful perturbations per attribute: where each network is hit."""
     names = study.attributes
     chosen = attributes or names
     rows = int(np.ceil(len(chosen) / columns))
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=chosen, horizontal_spacing=0.01,
-                           vertical_spacing=0.04)  # fmt: skip
+    figure = make_subplots(
+        rows=rows, cols=columns, subplot_titles=chosen, horizontal_spacing=0.01, vertical_spacing=0.04
+    )
     top = float(np.nanmax(study.mean_perturbation)) if study.mean_perturbation.size else 1.0
     for k, name in enumerate(chosen):
-        figure.add_trace(go.Heatmap(z=study.mean_perturbation[names.index(name)], coloraxis="coloraxis",
-                                    hovertemplate=f"{name}<br>|δ| %{{z:.2f}}<extra></extra>"),
-                         row=k // columns + 1, col=k % columns + 1)  # fmt: skip
+        figure.add_trace(
+            go.Heatmap(
+                z=study.mean_perturbation[names.index(name)],
+                coloraxis="coloraxis",
+                hovertemplate=f"{name}<br>|δ| %{{z:.2f}}<extra></extra>",
+            ),
+            row=k // columns + 1,
+            col=k % columns + 1,
+        )
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     figure.update_annotations(font_size=9)
-    return figure.update_layout(coloraxis={"colorscale": "Inferno", "cmin": 0, "cmax": top or 1.0},
-                                height=190 * rows + 80, title="Mean |δ| of FFA perturbations per attribute")  # fmt: skip
+    return figure.update_layout(
+        coloraxis={"colorscale": "Inferno", "cmin": 0, "cmax": top or 1.0},
+        height=190 * rows + 80,
+        title="Mean |δ| of FFA perturbations per attribute",
+    )
 
 
 def natural_rates(natural: NaturalResults) -> go.Figure:
@@ -138,13 +191,23 @@ def natural_rates(natural: NaturalResults) -> go.Figure:
     for split, entry in natural.summary["splits"].items():
         names = list(entry["attributes"])
         stats = [entry["attributes"][n] for n in names]
-        figure.add_trace(go.Bar(
-            x=names, y=[s["rate"] for s in stats], name=f"{split} (τ = {entry.get('tau')})",
-            marker_color=SPLIT_COLORS.get(split), customdata=[[s["natural"], s["misclassified"]] for s in stats],
-            hovertemplate="%{x}: %{y:.1f}% (%{customdata[0]} of %{customdata[1]} misclassified)<extra></extra>",
-        ))  # fmt: skip
-    return figure.update_layout(barmode="group", title="Natural adversarial samples: % of misclassified images",
-                                yaxis={"title": "%", "range": [0, 100]}, xaxis={"tickangle": -60}, height=480)  # fmt: skip
+        figure.add_trace(
+            go.Bar(
+                x=names,
+                y=[s["rate"] for s in stats],
+                name=f"{split} (τ = {entry.get('tau')})",
+                marker_color=SPLIT_COLORS.get(split),
+                customdata=[[s["natural"], s["misclassified"]] for s in stats],
+                hovertemplate="%{x}: %{y:.1f}% (%{customdata[0]} of %{customdata[1]} misclassified)<extra></extra>",
+            )
+        )
+    return figure.update_layout(
+        barmode="group",
+        title="Natural adversarial samples: % of misclassified images",
+        yaxis={"title": "%", "range": [0, 100]},
+        xaxis={"tickangle": -60},
+        height=480,
+    )
 
 
 def extra_epochs_bars(natural: NaturalResults) -> go.Figure | None:
@@ -154,13 +217,29 @@ def extra_epochs_bars(natural: NaturalResults) -> go.Figure | None:
         return None
     names = list(extra["attributes"])
     stats = [extra["attributes"][n] for n in names]
-    figure = go.Figure([
-        go.Bar(x=names, y=[s["natural_before"] for s in stats], name="natural adversarial (before)", marker_color="#9ecae1"),
-        go.Bar(x=names, y=[s["natural_still_misclassified"] for s in stats],
-               name=f"still misclassified after {extra['K']} more epochs", marker_color="#08519c"),
-    ])  # fmt: skip
-    return figure.update_layout(barmode="overlay", title=f"Additional epochs (K = {extra['K']})",
-                                yaxis_title="training images", xaxis={"tickangle": -60}, height=460)  # fmt: skip
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=names,
+                y=[s["natural_before"] for s in stats],
+                name="natural adversarial (before)",
+                marker_color="#9ecae1",
+            ),
+            go.Bar(
+                x=names,
+                y=[s["natural_still_misclassified"] for s in stats],
+                name=f"still misclassified after {extra['K']} more epochs",
+                marker_color="#08519c",
+            ),
+        ]
+    )
+    return figure.update_layout(
+        barmode="overlay",
+        title=f"Additional epochs (K = {extra['K']})",
+        yaxis_title="training images",
+        xaxis={"tickangle": -60},
+        height=460,
+    )
 
 
 def accuracy_vs_anchors(evaluation: dict) -> go.Figure:
@@ -176,12 +255,18 @@ def accuracy_vs_anchors(evaluation: dict) -> go.Figure:
         if value is not None:
             ours[name] = float(value)
     names = [n for n in ANCHORS if n in ours]
-    figure = go.Figure([
-        go.Scatter(x=names, y=[ANCHORS[n][0] for n in names], mode="markers", name="LNets+ANet", marker_symbol="x"),
-        go.Scatter(x=names, y=[ANCHORS[n][1] for n in names], mode="markers", name="MOON", marker_symbol="diamond"),
-        go.Bar(x=names, y=[ours[n] for n in names], name="this bank", marker_color="#bbbbbb", opacity=0.8),
-    ])  # fmt: skip
+    figure = go.Figure(
+        [
+            go.Scatter(x=names, y=[ANCHORS[n][0] for n in names], mode="markers", name="LNets+ANet", marker_symbol="x"),
+            go.Scatter(x=names, y=[ANCHORS[n][1] for n in names], mode="markers", name="MOON", marker_symbol="diamond"),
+            go.Bar(x=names, y=[ours[n] for n in names], name="this bank", marker_color="#bbbbbb", opacity=0.8),
+        ]
+    )
     mean = np.mean([ours[n] for n in names]) if names else float("nan")
     low = min([50.0] + [ours[n] - 5 for n in names])
-    return figure.update_layout(title=f"Accuracy vs published (this bank: mean {mean:.2f}%)", height=460,
-                                yaxis={"title": "accuracy %", "range": [low, 100]}, xaxis={"tickangle": -60})  # fmt: skip
+    return figure.update_layout(
+        title=f"Accuracy vs published (this bank: mean {mean:.2f}%)",
+        height=460,
+        yaxis={"title": "accuracy %", "range": [low, 100]},
+        xaxis={"tickangle": -60},
+    )

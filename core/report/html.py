@@ -75,9 +75,11 @@ def _example(loaded, image: np.ndarray, attribute: str, goal: str, label: int | 
         return None
     adversarial = result.adversarial[0]
     shown, gain = perturbation_image(image, adversarial)
-    caption = (f"{attribute}: score {result.score_before[0]:+.3f} → {result.score_after[0]:+.3f}, "
-               f"scale {result.scale[0]:.2f}, L∞ {result.linf[0]:.0f}, L2 {result.l2[0]:.1f}, "
-               f"PASS {result.pass_score[0]:.4f}; perturbation ×{gain:.0f}")  # fmt: skip
+    caption = (
+        f"{attribute}: score {result.score_before[0]:+.3f} → {result.score_after[0]:+.3f}, "
+        f"scale {result.scale[0]:.2f}, L∞ {result.linf[0]:.0f}, L2 {result.l2[0]:.1f}, "
+        f"PASS {result.pass_score[0]:.4f}; perturbation ×{gain:.0f}"
+    )
     return Example(title, caption, encode_png(image), encode_png(shown), encode_png(adversarial))
 
 
@@ -86,8 +88,9 @@ def _median_row(rows):
     return rows.iloc[len(rows) // 2] if len(rows) else None
 
 
-def make_examples(study: StudyResults | None, natural: NaturalResults | None, loaded, data,
-                  count: int = 6) -> list[Example]:  # fmt: skip
+def make_examples(
+    study: StudyResults | None, natural: NaturalResults | None, loaded, data, count: int = 6
+) -> list[Example]:
     """FFA examples: for ``count`` attributes spread over the ranking, the success of median L∞; then
     natural adversarial samples of the ``count`` attributes that have most (test split if mined), each the
     one of median L∞; every example is re-attacked from its CelebA image."""
@@ -103,8 +106,14 @@ def make_examples(study: StudyResults | None, natural: NaturalResults | None, lo
             if row is not None:
                 image = decode_image(data.image_path(row["image_id"]))
                 rank = study.ranking.index(attribute) + 1
-                item = _example(loaded, image, attribute, "flip", None, f"flip {attribute} (robustness rank {rank}), "
-                                f"image {row['image_id']}")  # fmt: skip
+                item = _example(
+                    loaded,
+                    image,
+                    attribute,
+                    "flip",
+                    None,
+                    f"flip {attribute} (robustness rank {rank}), image {row['image_id']}",
+                )
                 examples += [item] if item else []
     if natural is not None:
         rows = natural.samples[natural.samples["natural"].astype(bool)]
@@ -115,8 +124,14 @@ def make_examples(study: StudyResults | None, natural: NaturalResults | None, lo
             if row is None or attribute not in loaded.attributes:
                 continue
             image = decode_image(data.image_path(row["image_id"]))
-            item = _example(loaded, image, attribute, "correct", int(row["label"]),
-                            f"natural adversarial: {attribute} ({row['split']}), image {row['image_id']}")  # fmt: skip
+            item = _example(
+                loaded,
+                image,
+                attribute,
+                "correct",
+                int(row["label"]),
+                f"natural adversarial: {attribute} ({row['split']}), image {row['image_id']}",
+            )
             examples += [item] if item else []
     return examples
 
@@ -132,11 +147,16 @@ def _examples_html(examples: list[Example], note: str) -> str:
     for ex in examples:
         cells = "".join(
             f"<figure><img src='{_uri(png)}' alt='{label}'><figcaption>{label}</figcaption></figure>"
-            for label, png in (("original", ex.original), ("perturbation (amplified)", ex.perturbation),
-                               ("adversarial", ex.adversarial))
-        )  # fmt: skip
-        parts.append(f"<div class='example'><h4>{html.escape(ex.title)}</h4><div class='grid'>{cells}</div>"
-                     f"<p>{html.escape(ex.caption)}</p></div>")  # fmt: skip
+            for label, png in (
+                ("original", ex.original),
+                ("perturbation (amplified)", ex.perturbation),
+                ("adversarial", ex.adversarial),
+            )
+        )
+        parts.append(
+            f"<div class='example'><h4>{html.escape(ex.title)}</h4><div class='grid'>{cells}</div>"
+            f"<p>{html.escape(ex.caption)}</p></div>"
+        )
     return "\n".join(parts)
 
 
@@ -147,19 +167,22 @@ figure{margin:0;text-align:center;font-size:.85em}.example{display:inline-block;
 vertical-align:top;max-width:600px}.example p{font-size:.85em}pre{background:#f6f6f6;padding:1em;overflow:auto}"""
 
 
-def render_html(study: StudyResults | None, natural: NaturalResults | None, examples: list[Example],
-                example_note: str = "") -> str:  # fmt: skip
+def render_html(
+    study: StudyResults | None, natural: NaturalResults | None, examples: list[Example], example_note: str = ""
+) -> str:
     """The whole report page; plotly.js is inlined in the first figure only (no CDN, works offline)."""
     sections: list[tuple[str, list]] = []
     if study is not None:
         sections += [
             ("Robustness per attribute", [figures.robustness_table_figure(study)]),
-            ("FFA vs FGS vs FGV", [figures.success_bars(study), figures.pass_box(study),
-                                   figures.distance_box(study, "linf")]),
+            (
+                "FFA vs FGS vs FGV",
+                [figures.success_bars(study), figures.pass_box(study), figures.distance_box(study, "linf")],
+            ),
             ("Side effects", [figures.side_effect_heatmap(study)]),
             ("Where the networks are attacked", [figures.mean_perturbation_heatmaps(study)]),
             ("Clean accuracy of the attacked images", [figures.accuracy_vs_anchors(study.summary)]),
-        ]  # fmt: skip
+        ]
     if natural is not None:
         extra = figures.extra_epochs_bars(natural)
         sections.append(("Natural adversarial samples", [figures.natural_rates(natural)] + ([extra] if extra else [])))
@@ -172,13 +195,23 @@ def render_html(study: StudyResults | None, natural: NaturalResults | None, exam
     body.append("<h2>Examples</h2>" + _examples_html(examples, example_note))
     summary = html.escape(render_markdown(study, natural))
     body.append(f"<h2>Summary (markdown)</h2><pre>{summary}</pre>")
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ffa-lab report</title>"
-            f"<style>{STYLE}</style></head><body><h1>ffa-lab: are facial attributes adversarially robust?</h1>"
-            + "\n".join(body) + "</body></html>")  # fmt: skip
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ffa-lab report</title>"
+        f"<style>{STYLE}</style></head><body><h1>ffa-lab: are facial attributes adversarially robust?</h1>"
+        + "\n".join(body)
+        + "</body></html>"
+    )
 
 
-def write_report(results: str | Path, out: str | Path, *, models: str | Path | None = None,
-                 celeba: str | Path | None = None, examples: int = 6, log=print) -> dict[str, Path]:  # fmt: skip
+def write_report(
+    results: str | Path,
+    out: str | Path,
+    *,
+    models: str | Path | None = None,
+    celeba: str | Path | None = None,
+    examples: int = 6,
+    log=print,
+) -> dict[str, Path]:
     """Write ``out/report.html`` and ``out/summary.md``; returns their paths."""
     study, natural = find_results(results)
     loaded = data = None

@@ -24,11 +24,12 @@ def study_markdown(study: StudyResults) -> list[str]:
     settings = s["settings"]
     tau = settings.get("tau", 0.99)
     lines = [
-        "## Robustness study", "",
+        "## Robustness study",
+        "",
         f"- split **{settings.get('split')}**, {settings.get('n_images')} images (seeded subset, seed "
         f"{settings.get('seed')}), attacks {', '.join(m.upper() for m in study.attacks)}, τ = {tau}",
         f"- models `{settings.get('models')}` (fingerprint {s.get('model_fingerprint')}), created {s.get('created')}",
-    ]  # fmt: skip
+    ]
     for method in study.attacks:
         rates = [a.get("success", {}).get(method, 0.0) for a in attrs.values()]
         under = [a.get("success_pass99", {}).get(method, 0.0) for a in attrs.values()]
@@ -63,12 +64,17 @@ def natural_markdown(natural: NaturalResults) -> list[str]:
         wrong = sum(a["misclassified"] for a in stats)
         found = sum(a["natural"] for a in stats)
         corrected = sum(a["corrected"] for a in stats)
-        lines.append(f"- **{split}** ({entry['n_images']} images, τ = {entry.get('tau')}): {wrong} misclassified "
-                     f"image×attribute pairs, {corrected} corrected by FFA, {found} natural adversarial "
-                     f"({100.0 * found / max(wrong, 1):.1f}%)")  # fmt: skip
+        lines.append(
+            f"- **{split}** ({entry['n_images']} images, τ = {entry.get('tau')}): {wrong} misclassified "
+            f"image×attribute pairs, {corrected} corrected by FFA, {found} natural adversarial "
+            f"({100.0 * found / max(wrong, 1):.1f}%)"
+        )
     splits = list(natural.summary["splits"])
-    lines += ["", "| attribute | " + " | ".join(f"{s} misclassified | {s} natural | {s} rate %" for s in splits) + " |",
-              "|---|" + "---|---|---|" * len(splits)]  # fmt: skip
+    lines += [
+        "",
+        "| attribute | " + " | ".join(f"{s} misclassified | {s} natural | {s} rate %" for s in splits) + " |",
+        "|---|" + "---|---|---|" * len(splits),
+    ]
     names = list(next(iter(natural.summary["splits"].values()))["attributes"]) if splits else []
     for name in names:
         cells = [name]
@@ -80,12 +86,17 @@ def natural_markdown(natural: NaturalResults) -> list[str]:
     if extra:
         t = extra["totals"]
         share = 100.0 * t["natural_still_misclassified"] / max(t["natural_before"], 1)
-        lines += ["", "## Additional epochs", "",
-                  f"After **{extra['K']}** more epochs on the unchanged training set (constant learning rate "
-                  f"{extra['lr']:.2g}, {extra['seconds']:.0f} s), **{t['natural_still_misclassified']} of "
-                  f"{t['natural_before']}** training-set natural adversarial samples ({share:.1f}%) are still "
-                  f"misclassified; of all {t['misclassified_before']} misclassified training pairs, "
-                  f"{t['misclassified_still']} still are.", ""]  # fmt: skip
+        lines += [
+            "",
+            "## Additional epochs",
+            "",
+            f"After **{extra['K']}** more epochs on the unchanged training set (constant learning rate "
+            f"{extra['lr']:.2g}, {extra['seconds']:.0f} s), **{t['natural_still_misclassified']} of "
+            f"{t['natural_before']}** training-set natural adversarial samples ({share:.1f}%) are still "
+            f"misclassified; of all {t['misclassified_before']} misclassified training pairs, "
+            f"{t['misclassified_still']} still are.",
+            "",
+        ]
     return lines + [""]
 
 

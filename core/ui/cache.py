@@ -104,9 +104,14 @@ def scores(model_key: str, _bank: AttributeBank, aligned: np.ndarray) -> np.ndar
 
 @st.cache_data(max_entries=64, show_spinner="Attacking…")
 def flip(
-    model_key: str, _bank: AttributeBank, aligned: np.ndarray, attribute: str, method: str, goal: str = "flip",
+    model_key: str,
+    _bank: AttributeBank,
+    aligned: np.ndarray,
+    attribute: str,
+    method: str,
+    goal: str = "flip",
     label: int | None = None,
-) -> flips.FlipView:  # fmt: skip
+) -> flips.FlipView:
     """One attack on one face with everything the flip view shows (ffa_lab.views.flips.flip_view)."""
     with limits.attack_slot():  # a cache hit never gets here, so it never waits for a slot
         return flips.flip_view(_bank, aligned, attribute, method, goal=goal, label=label)

@@ -58,13 +58,19 @@ def sidebar() -> AppContext:
     """Render the shared sidebar; load (cached) the bank and the dataset it names."""
     st.sidebar.markdown("### ffa-lab settings")
     models = _folder_input(
-        "Model bank folder", "_w_models", "cfg_models", default_models_folder(),
+        "Model bank folder",
+        "_w_models",
+        "cfg_models",
+        default_models_folder(),
         "A folder of ffa-lab checkpoints (one .safetensors per attribute). Default: assets/models/default.",
-    )  # fmt: skip
+    )
     data = _folder_input(
-        "Dataset folder (CelebA layout)", "_w_dataset", "cfg_dataset", default_dataset_folder(),
+        "Dataset folder (CelebA layout)",
+        "_w_dataset",
+        "cfg_dataset",
+        default_dataset_folder(),
         "img_align_celeba/ + list_attr_celeba.txt + list_eval_partition.txt. Optional.",
-    )  # fmt: skip
+    )
     loaded, model_key, bank_error = None, "", None
     try:
         loaded, model_key = cache.bank(models)

@@ -80,8 +80,15 @@ def evaluations(loaded: LoadedBank) -> list[EvaluationDoc]:
     if rows:
         table = pd.DataFrame.from_dict(rows, orient="index")
         n = next(iter(loaded.metadata.values()))["metrics"].get("n_val")
-        found.append(EvaluationDoc("checkpoint metadata (validation)", float(table["accuracy"].mean()),
-                                   float(table["balanced_accuracy"].mean()), n, table))  # fmt: skip
+        found.append(
+            EvaluationDoc(
+                "checkpoint metadata (validation)",
+                float(table["accuracy"].mean()),
+                float(table["balanced_accuracy"].mean()),
+                n,
+                table,
+            )
+        )
     return found
 
 

@@ -61,10 +61,14 @@ def landmarks_figure(photo: np.ndarray, landmarks: np.ndarray | None, box: tuple
         points = np.asarray(landmarks, dtype=float)
         fig.add_trace(
             go.Scatter(
-                x=points[:, 0], y=points[:, 1], mode="markers", text=list(LANDMARK_NAMES), hoverinfo="text",
+                x=points[:, 0],
+                y=points[:, 1],
+                mode="markers",
+                text=list(LANDMARK_NAMES),
+                hoverinfo="text",
                 marker=dict(size=9, color="#fa5252", line=dict(color="white", width=1.5)),
             )
-        )  # fmt: skip
+        )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     height = int(np.clip(photo.shape[0] * 420 / max(photo.shape[1], 1), 260, 520))
@@ -78,11 +82,16 @@ def delta_heatmap(original: np.ndarray, adversarial: np.ndarray, title: str = "|
     fig = go.Figure(go.Image(z=faded, hoverinfo="skip"))
     fig.add_trace(
         go.Heatmap(
-            z=np.where(delta > 0, delta, np.nan), colorscale="Inferno", reversescale=True, zmin=0,
-            zmax=max(int(delta.max()), 1), opacity=0.85, colorbar=dict(title="grey levels"),
+            z=np.where(delta > 0, delta, np.nan),
+            colorscale="Inferno",
+            reversescale=True,
+            zmin=0,
+            zmax=max(int(delta.max()), 1),
+            opacity=0.85,
+            colorbar=dict(title="grey levels"),
             hovertemplate="x %{x}, y %{y}: |δ| = %{z} grey levels<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     return _layout(fig, f"{title} (max {int(delta.max())}, {int((delta > 0).sum())} pixels changed)", 420)
@@ -115,11 +124,14 @@ def side_effect_bars(rows: list[dict], attacked: str, top: int = 15) -> go.Figur
     shown = rows[:top]
     fig = go.Figure(
         go.Bar(
-            x=[r["change"] for r in shown], y=[r["attribute"] for r in shown], orientation="h",
+            x=[r["change"] for r in shown],
+            y=[r["attribute"] for r in shown],
+            orientation="h",
             marker_color=[NEGATIVE if r["flipped"] else NEUTRAL for r in shown],
-            hovertext=[f"{r['attribute']}: {r['before']:+.3f} → {r['after']:+.3f}" for r in shown], hoverinfo="text",
+            hovertext=[f"{r['attribute']}: {r['before']:+.3f} → {r['after']:+.3f}" for r in shown],
+            hoverinfo="text",
         )
-    )  # fmt: skip
+    )
     fig.add_vline(x=0, line_color="black", line_width=1)
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="score change")

@@ -45,8 +45,19 @@ def streamlit_server(env_overrides: dict[str, str], log_path: Path) -> Iterator[
     shared = shared_dir()
     if shared and (shared / "models/yunet/face_detection_yunet_2026may.onnx").is_file():
         env["FFA_LAB_YUNET"] = str(shared / "models/yunet/face_detection_yunet_2026may.onnx")
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--browser.gatherUsageStats", "false"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

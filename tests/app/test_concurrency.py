@@ -38,8 +38,12 @@ def _faces(folder):
     astronaut = Image.fromarray(data.astronaut())
     variants = []
     for base in (astronaut, hopper):
-        variants += [base, base.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
-                     ImageEnhance.Brightness(base).enhance(1.25), base.resize((base.width * 3 // 4, base.height * 3 // 4))]  # fmt: skip
+        variants += [
+            base,
+            base.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+            ImageEnhance.Brightness(base).enhance(1.25),
+            base.resize((base.width * 3 // 4, base.height * 3 // 4)),
+        ]
     paths = []
     for i, image in enumerate(variants):
         path = folder / f"face{i}.jpg"

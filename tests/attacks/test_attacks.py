@@ -193,8 +193,9 @@ def test_ffa_points_to_the_boundary_where_fgv_cannot(bank, images):
 def test_goal_correct_targets_the_label(bank, images):
     before = bank_scores(bank, images)[:, 0]
     labels = np.array([1, -1, 1, -1, 1, -1])
-    r = attack_images(bank, images, "Smiling", method="ffa", goal="correct", labels=labels, params=PARAMS,
-                      compute_pass=False)  # fmt: skip
+    r = attack_images(
+        bank, images, "Smiling", method="ffa", goal="correct", labels=labels, params=PARAMS, compute_pass=False
+    )
     already = prediction(before) == labels
     assert r.goal == "correct" and (r.target == labels).all()
     assert r.success[already].all() and (r.scale[already] == 0).all()

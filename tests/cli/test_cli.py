@@ -7,8 +7,21 @@ from ffa_lab.cli.main import main
 
 def test_train_evaluate_score_round_trip(tiny_celeba, tmp_path, capsys):
     models = tmp_path / "models"
-    argv = ["train", "--celeba", str(tiny_celeba), "--out", str(models), "--attributes", "Smiling,5_o_Clock_Shadow",
-            "--epochs", "1", "--batch-size", "8", "--device", "cpu"]  # fmt: skip
+    argv = [
+        "train",
+        "--celeba",
+        str(tiny_celeba),
+        "--out",
+        str(models),
+        "--attributes",
+        "Smiling,5_o_Clock_Shadow",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+    ]
     assert main(argv) == 0
     assert sorted(p.name for p in models.glob("*.safetensors")) == [
         "5_o_Clock_Shadow.safetensors",

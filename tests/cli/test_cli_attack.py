@@ -32,8 +32,25 @@ def setup(tmp_path):
 def test_attack_one_attribute_writes_json_and_png(setup, tmp_path, capsys):
     models, image_path, image = setup
     out, report = tmp_path / "adv.png", tmp_path / "r.json"
-    code = main(["attack", "--models", str(models), "--image", str(image_path), "--attribute", "smiling",
-                 "--method", "fgs", "--out", str(out), "--json", str(report), "--device", "cpu"])  # fmt: skip
+    code = main(
+        [
+            "attack",
+            "--models",
+            str(models),
+            "--image",
+            str(image_path),
+            "--attribute",
+            "smiling",
+            "--method",
+            "fgs",
+            "--out",
+            str(out),
+            "--json",
+            str(report),
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "Smiling" in printed and "PASS" in printed and "fgs (flip)" in printed
@@ -53,8 +70,25 @@ def test_attack_one_attribute_writes_json_and_png(setup, tmp_path, capsys):
 def test_attack_all_writes_one_png_per_attribute(setup, tmp_path):
     models, image_path, _ = setup
     out, report = tmp_path / "adv.png", tmp_path / "r.json"
-    assert main(["attack", "--models", str(models), "--image", str(image_path), "--attribute", "all",
-                 "--out", str(out), "--json", str(report), "--no-pass"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "attack",
+                "--models",
+                str(models),
+                "--image",
+                str(image_path),
+                "--attribute",
+                "all",
+                "--out",
+                str(out),
+                "--json",
+                str(report),
+                "--no-pass",
+            ]
+        )
+        == 0
+    )
     rows = json.loads(report.read_text())["results"]
     assert [r["attribute"] for r in rows] == ["Male", "Smiling"] and all(r["pass"] is None for r in rows)
     for name in ATTRS:
@@ -66,8 +100,27 @@ def test_goal_correct_uses_the_label(setup, tmp_path):
     score = float(bank_scores(make_bank(), image[None])[0, 0])
     label = -1 if score >= 0 else 1  # the network is wrong about this label: correcting it is a flip
     report = tmp_path / "r.json"
-    assert main(["attack", "--models", str(models), "--image", str(image_path), "--attribute", "Smiling",
-                 "--goal", "correct", "--label", str(label), "--json", str(report), "--no-pass"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "attack",
+                "--models",
+                str(models),
+                "--image",
+                str(image_path),
+                "--attribute",
+                "Smiling",
+                "--goal",
+                "correct",
+                "--label",
+                str(label),
+                "--json",
+                str(report),
+                "--no-pass",
+            ]
+        )
+        == 0
+    )
     row = json.loads(report.read_text())["results"][0]
     assert row["goal"] == "correct" and row["success"] and np.sign(row["score_after"]) == label
 

@@ -126,8 +126,9 @@ def test_cmyk_jpeg_is_converted_to_rgb():
     assert image.shape == (48, 64, 3) and close(image, PICTURE)
 
 
-@pytest.mark.parametrize(("orientation", "expected"), [(3, np.rot90(PICTURE, 2)), (6, np.rot90(PICTURE, -1)),
-                                                       (8, np.rot90(PICTURE, 1))])  # fmt: skip
+@pytest.mark.parametrize(
+    ("orientation", "expected"), [(3, np.rot90(PICTURE, 2)), (6, np.rot90(PICTURE, -1)), (8, np.rot90(PICTURE, 1))]
+)
 def test_exif_orientation_is_honoured(orientation, expected):
     picture = Image.fromarray(PICTURE)
     exif = picture.getexif()

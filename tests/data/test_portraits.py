@@ -18,8 +18,13 @@ def test_both_portraits_load_as_uint8_rgb():
     assert all(load().dtype == np.uint8 for load in portraits.values())
 
 
-@pytest.mark.parametrize(("module", "name", "package"), [("skimage", "Astronaut (scikit-image)", "scikit-image"),
-                                                         ("matplotlib", "Grace Hopper (matplotlib)", "matplotlib")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("module", "name", "package"),
+    [
+        ("skimage", "Astronaut (scikit-image)", "scikit-image"),
+        ("matplotlib", "Grace Hopper (matplotlib)", "matplotlib"),
+    ],
+)
 def test_a_missing_package_gives_an_install_hint(monkeypatch, module, name, package):
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` raise ImportError
     with pytest.raises(PortraitUnavailableError, match=f"not installed \\(pip install {package}\\)"):

@@ -51,8 +51,13 @@ def test_single_process_handle_is_inert():
 
 
 def _env(tmp_path: Path) -> dict:
-    return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "FFA_LAB_DIST_BACKEND": "gloo",
-            "FFA_LAB_CACHE": str(tmp_path / "cache")}  # fmt: skip
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "OMP_NUM_THREADS": "1",
+        "FFA_LAB_DIST_BACKEND": "gloo",
+        "FFA_LAB_CACHE": str(tmp_path / "cache"),
+    }
 
 
 def _free_port() -> int:
@@ -66,8 +71,20 @@ def _single(args: list[str]) -> list[str]:
 
 
 def _torchrun(args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
-            "--master-port", str(_free_port()), "-m", "ffa_lab.cli.main", *args]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(_free_port()),
+        "-m",
+        "ffa_lab.cli.main",
+        *args,
+    ]
 
 
 def _run(command: list[str], env: dict) -> str:
@@ -118,8 +135,7 @@ def _same_files(a: Path, b: Path, names: list[str]) -> None:
 @pytest.mark.slow
 def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path):
     env = _env(tmp_path)
-    args = ["train", "--celeba", str(SHARED / "celeba"), "--limit", "240", "--epochs", "3",
-            "--attributes", ATTRIBUTES]  # fmt: skip
+    args = ["train", "--celeba", str(SHARED / "celeba"), "--limit", "240", "--epochs", "3", "--attributes", ATTRIBUTES]
     single, ranks, resumed = tmp_path / "single", tmp_path / "ranks", tmp_path / "resumed"
     _run(_single([*args, "--out", str(single)]), env)
     _run(_torchrun([*args, "--out", str(ranks)]), env)
@@ -151,8 +167,22 @@ def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path)
 def test_torchrun_study_and_mining_equal_single_process_and_resume(kind, tmp_path):
     env = _env(tmp_path)
     extra = ["--attacks", "ffa,fgs"] if kind == "study" else []
-    args = [kind, "--models", str(REPO / "assets/models/default"), "--celeba", str(SHARED / "celeba"), "--split",
-            "test", "--limit", "48", "--chunk-size", "8", "--attributes", ATTRIBUTES, *extra]  # fmt: skip
+    args = [
+        kind,
+        "--models",
+        str(REPO / "assets/models/default"),
+        "--celeba",
+        str(SHARED / "celeba"),
+        "--split",
+        "test",
+        "--limit",
+        "48",
+        "--chunk-size",
+        "8",
+        "--attributes",
+        ATTRIBUTES,
+        *extra,
+    ]
     single, ranks, resumed = tmp_path / "single", tmp_path / "ranks", tmp_path / "resumed"
     _run(_single([*args, "--out", str(single), "--workers", "1"]), env)
     _run(_torchrun([*args, "--out", str(ranks)]), env)

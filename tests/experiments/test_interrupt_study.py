@@ -21,8 +21,25 @@ def _finished_parts(out) -> int:
 
 def _command(kind: str, inputs: dict, out) -> list[str]:
     extra = ["--limit", "16", "--attacks", "ffa,fgs"] if kind == "study" else ["--split", "test"]
-    return [sys.executable, "-m", "ffa_lab.cli.main", kind, "--models", str(inputs["models"]), "--celeba", str(inputs["celeba"]),
-            "--out", str(out), "--chunk-size", "2", "--workers", "1", "--cache", str(inputs["cache"]), *extra]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "ffa_lab.cli.main",
+        kind,
+        "--models",
+        str(inputs["models"]),
+        "--celeba",
+        str(inputs["celeba"]),
+        "--out",
+        str(out),
+        "--chunk-size",
+        "2",
+        "--workers",
+        "1",
+        "--cache",
+        str(inputs["cache"]),
+        *extra,
+    ]
 
 
 @pytest.mark.slow

@@ -64,8 +64,14 @@ def test_summary_counts_and_both_splits_kept(natural):
 
 def test_tau_changes_only_the_natural_rule(inputs, natural):
     loaded, data = open_inputs(inputs)
-    strict = run_natural(loaded, data, replace(CONFIG, tau=0.99999), inputs["root"] / "strict",
-                         cache_dir=inputs["cache"], log=lambda _: None)  # fmt: skip
+    strict = run_natural(
+        loaded,
+        data,
+        replace(CONFIG, tau=0.99999),
+        inputs["root"] / "strict",
+        cache_dir=inputs["cache"],
+        log=lambda _: None,
+    )
     test = natural.samples[natural.samples["split"] == "test"].reset_index(drop=True)
     assert strict.samples["pass"].equals(test["pass"])
     assert strict.samples["natural"].sum() <= test["natural"].sum()
@@ -104,8 +110,19 @@ def test_train_epochs_is_seeded_and_changes_the_weights(inputs):
 
 def test_cli_natural_with_extra_epochs(inputs, capsys):
     out = inputs["root"] / "cli"
-    base = ["natural", "--models", str(inputs["models"]), "--celeba", str(inputs["celeba"]), "--out", str(out),
-            "--workers", "1", "--cache", str(inputs["cache"])]  # fmt: skip
+    base = [
+        "natural",
+        "--models",
+        str(inputs["models"]),
+        "--celeba",
+        str(inputs["celeba"]),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--cache",
+        str(inputs["cache"]),
+    ]
     assert main([*base, "--split", "train", "--extra-epochs", "1"]) == 0
     printed = capsys.readouterr().out
     assert "natural adversarial" in printed and "still misclassified" in printed

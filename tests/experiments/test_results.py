@@ -90,8 +90,17 @@ def test_model_fingerprint_follows_file_contents(tmp_path):
 
 def _study_folder(folder):
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(folder / "summary.json", {"format_version": 1, "kind": "study", "attacks": ["ffa"], "ranking": ["Male"],
-                                         "settings": {}, "attributes": {"Male": {}}})  # fmt: skip
+    write_json(
+        folder / "summary.json",
+        {
+            "format_version": 1,
+            "kind": "study",
+            "attacks": ["ffa"],
+            "ranking": ["Male"],
+            "settings": {},
+            "attributes": {"Male": {}},
+        },
+    )
     write_csv(folder / "samples.csv", pd.DataFrame({c: [] for c in STUDY_COLUMNS}))
     write_csv(folder / "side_effects.csv", pd.DataFrame({"attribute": ["Male"], "Male": [1.0]}))
     np.savez(folder / "mean_perturbation.npz", mean_abs_delta=np.zeros((1, 4, 4), np.float32))

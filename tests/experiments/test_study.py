@@ -129,8 +129,15 @@ def test_resume_with_other_settings_is_refused(inputs):
 
 
 def test_cli_rejects_unknown_attack_and_attribute(inputs, capsys):
-    base = ["study", "--models", str(inputs["models"]), "--celeba", str(inputs["celeba"]), "--out",
-            str(inputs["root"] / "cli")]  # fmt: skip
+    base = [
+        "study",
+        "--models",
+        str(inputs["models"]),
+        "--celeba",
+        str(inputs["celeba"]),
+        "--out",
+        str(inputs["root"] / "cli"),
+    ]
     assert main([*base, "--attacks", "ffa,nope"]) == 2
     assert "unknown attack 'nope'" in capsys.readouterr().err
     assert main([*base, "--attributes", "Smiling,Nope"]) == 2
@@ -139,8 +146,25 @@ def test_cli_rejects_unknown_attack_and_attribute(inputs, capsys):
 
 def test_cli_runs_a_limited_study(inputs, capsys):
     out = inputs["root"] / "cli-run"
-    code = main(["study", "--models", str(inputs["models"]), "--celeba", str(inputs["celeba"]), "--out", str(out),
-                 "--limit", "8", "--attacks", "ffa", "--workers", "1", "--cache", str(inputs["cache"])])  # fmt: skip
+    code = main(
+        [
+            "study",
+            "--models",
+            str(inputs["models"]),
+            "--celeba",
+            str(inputs["celeba"]),
+            "--out",
+            str(out),
+            "--limit",
+            "8",
+            "--attacks",
+            "ffa",
+            "--workers",
+            "1",
+            "--cache",
+            str(inputs["cache"]),
+        ]
+    )
     assert code == 0
     assert "most robust" in capsys.readouterr().out
     assert (out / "summary.json").is_file() and not (out / "parts").exists()

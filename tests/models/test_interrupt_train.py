@@ -16,8 +16,24 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _train_cmd(celeba: Path, out: Path, resume: bool) -> list[str]:
-    cmd = [sys.executable, "-m", "ffa_lab.cli.main", "train", "--celeba", str(celeba), "--out", str(out),
-           "--attributes", "Smiling,Male", "--epochs", "4", "--batch-size", "8", "--device", "cpu"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "ffa_lab.cli.main",
+        "train",
+        "--celeba",
+        str(celeba),
+        "--out",
+        str(out),
+        "--attributes",
+        "Smiling,Male",
+        "--epochs",
+        "4",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+    ]
     return cmd + (["--resume"] if resume else [])
 
 

@@ -13,9 +13,14 @@ from ffa_lab.models.train_state import saved_epochs
 from tests.conftest import TINY_ARCH
 
 CONFIG = TrainConfig(
-    attributes=("5_o_Clock_Shadow", "Smiling"), epochs=3, batch_size=8, lr=1e-2, warmup_steps=2, arch=TINY_ARCH,
+    attributes=("5_o_Clock_Shadow", "Smiling"),
+    epochs=3,
+    batch_size=8,
+    lr=1e-2,
+    warmup_steps=2,
+    arch=TINY_ARCH,
     val_fraction=0.25,
-)  # fmt: skip
+)
 
 
 def _train(root, out, **kw):

@@ -14,8 +14,15 @@ from ffa_lab.report.html import find_results, perturbation_image, write_report
 from tests.study_helpers import ATTRS, make_inputs, open_inputs
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # robustness table, success bars, PASS box, L∞ box, side effects, mean |δ|, accuracy; natural rates, extra epochs
 N_FIGURES = 9
 
@@ -91,10 +98,13 @@ def test_report_renders_in_headless_chromium(report):
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
             page.goto(report["html"].as_uri(), wait_until="load", timeout=120_000)
-            page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length === {N_FIGURES}",
-                                   timeout=120_000)  # fmt: skip
-            drawn = page.evaluate("[...document.querySelectorAll('.js-plotly-plot')].map(d => d.querySelector("
-                                  "'.main-svg') !== null && d.data.length > 0)")  # fmt: skip
+            page.wait_for_function(
+                f"document.querySelectorAll('.js-plotly-plot').length === {N_FIGURES}", timeout=120_000
+            )
+            drawn = page.evaluate(
+                "[...document.querySelectorAll('.js-plotly-plot')].map(d => d.querySelector("
+                "'.main-svg') !== null && d.data.length > 0)"
+            )
             images = page.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth > 0).length")
         finally:
             browser.close()

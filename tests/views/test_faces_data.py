@@ -54,13 +54,22 @@ def test_aligned_upload_must_have_the_celeba_shape():
 
 
 def test_gallery_filter_and_sort():
-    samples = pd.DataFrame({
-        "split": ["train", "test", "test", "test"], "image_id": ["a", "b", "c", "d"],
-        "attribute": ["Smiling", "Smiling", "Male", "Smiling"], "label": [1, -1, 1, 1],
-        "score_before": [-0.1, 0.2, -0.3, -0.2], "score_after": [0.01, -0.01, 0.02, 0.0],
-        "success": [True, True, True, False], "scale": [3.0, 1.0, 2.0, np.nan], "l2": [1.0] * 4,
-        "linf": [3.0, 1.0, 2.0, np.nan], "pass": [0.999, 0.98, 0.995, np.nan], "natural": [True, False, True, False],
-    })  # fmt: skip
+    samples = pd.DataFrame(
+        {
+            "split": ["train", "test", "test", "test"],
+            "image_id": ["a", "b", "c", "d"],
+            "attribute": ["Smiling", "Smiling", "Male", "Smiling"],
+            "label": [1, -1, 1, 1],
+            "score_before": [-0.1, 0.2, -0.3, -0.2],
+            "score_after": [0.01, -0.01, 0.02, 0.0],
+            "success": [True, True, True, False],
+            "scale": [3.0, 1.0, 2.0, np.nan],
+            "l2": [1.0] * 4,
+            "linf": [3.0, 1.0, 2.0, np.nan],
+            "pass": [0.999, 0.98, 0.995, np.nan],
+            "natural": [True, False, True, False],
+        }
+    )
     rows = gallery.filter_rows(samples, gallery.GalleryFilter())
     assert list(rows["image_id"]) == ["b", "c", "a"], "failed corrections are left out; smallest fix first"
     chosen = gallery.GalleryFilter(attributes=("Smiling",), splits=("train", "test"), min_pass=0.99)
