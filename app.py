@@ -1,7 +1,9 @@
-"""ffa-lab Home: what this is, the loaded model bank, where faces come from, and the pages.
+"""ffa-lab's entry point: the Home page (what this is, the loaded model bank, where faces come from, the
+pages) and the navigation over the scripts in ``pages/``.
 
-Run with ``streamlit run app.py``. Pages live in ``pages/``; all logic lives in ``ffa_lab`` (``core/ui``
-for the Streamlit parts).
+Run with ``streamlit run app.py``. ``st.navigation`` lists the pages so that the first entry reads "Home"
+(with ``pages/`` auto-discovery it would read "app"); every page keeps the URL path it had then
+(``/Inspect_Face``, ``/Flip_Attribute``, …). All logic lives in ``ffa_lab`` (``core/ui`` for the Streamlit parts).
 """
 
 import streamlit as st
@@ -11,6 +13,7 @@ from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.views import bankinfo
 from ffa_lab.views.settings import DATASET_HELP
 
+# (script, title, icon, what it shows); the URL path is the file name without its number: /Inspect_Face.
 PAGES = [
     ("pages/1_Inspect_Face.py", "Inspect a face", "🔍", "alignment, landmarks and the 40 attribute scores"),
     ("pages/2_Flip_Attribute.py", "Flip an attribute", "🎭", "FFA live: adversarial, |δ| heatmap, PASS, side effects"),
@@ -33,7 +36,7 @@ def render(ctx: AppContext) -> None:
     with left:
         st.subheader("Model bank")
         if ctx.loaded is None:
-            st.error(ctx.bank_error or "No model bank loaded.", icon="⚠️")
+            st.info("No model bank is loaded: the sidebar says why.", icon="ℹ️")
         else:
             _bank_section(ctx)
     with right:
@@ -77,4 +80,15 @@ def _bank_section(ctx: AppContext) -> None:
         st.dataframe(best.table.round(2), height=300)
 
 
-run_page("ffa-lab", "🧑‍🔬", render)
+def home() -> None:
+    run_page("ffa-lab", "🧑‍🔬", render)
+
+
+def url_path(script: str) -> str:
+    """'pages/2_Flip_Attribute.py' -> 'Flip_Attribute', the path pages/ auto-discovery gave it."""
+    return script.removeprefix("pages/").removesuffix(".py").split("_", 1)[1]
+
+
+navigation = [st.Page(home, title="Home", icon="🧑‍🔬", default=True)]
+navigation += [st.Page(script, title=title, icon=icon, url_path=url_path(script)) for script, title, icon, _ in PAGES]
+st.navigation(navigation).run()
