@@ -1,9 +1,8 @@
-"""ffa-lab's entry point: the Home page (what this is, the loaded model bank, where faces come from, the
-pages) and the navigation over the scripts in ``pages/``.
+"""ffa-lab Home: what this is, the loaded model bank, where faces come from, and the pages.
 
-Run with ``streamlit run app.py``. ``st.navigation`` lists the pages so that the first entry reads "Home"
-(with ``pages/`` auto-discovery it would read "app"); every page keeps the URL path it had then
-(``/Inspect_Face``, ``/Flip_Attribute``, …). All logic lives in ``ffa_lab`` (``core/ui`` for the Streamlit parts).
+Run with ``streamlit run app.py``. Pages live in ``pages/`` (their URL paths are their file names without the
+number: ``/Flip_Attribute``); the sidebar's navigation is ffa_lab.ui.sidebar.NAVIGATION, where this page is
+"Home". All logic lives in ``ffa_lab`` (``core/ui`` for the Streamlit parts).
 """
 
 import streamlit as st
@@ -13,7 +12,6 @@ from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.views import bankinfo
 from ffa_lab.views.settings import DATASET_HELP
 
-# (script, title, icon, what it shows); the URL path is the file name without its number: /Inspect_Face.
 PAGES = [
     ("pages/1_Inspect_Face.py", "Inspect a face", "🔍", "alignment, landmarks and the 40 attribute scores"),
     ("pages/2_Flip_Attribute.py", "Flip an attribute", "🎭", "FFA live: adversarial, |δ| heatmap, PASS, side effects"),
@@ -80,15 +78,4 @@ def _bank_section(ctx: AppContext) -> None:
         st.dataframe(best.table.round(2), height=300)
 
 
-def home() -> None:
-    run_page("ffa-lab", "🧑‍🔬", render)
-
-
-def url_path(script: str) -> str:
-    """'pages/2_Flip_Attribute.py' -> 'Flip_Attribute', the path pages/ auto-discovery gave it."""
-    return script.removeprefix("pages/").removesuffix(".py").split("_", 1)[1]
-
-
-navigation = [st.Page(home, title="Home", icon="🧑‍🔬", default=True)]
-navigation += [st.Page(script, title=title, icon=icon, url_path=url_path(script)) for script, title, icon, _ in PAGES]
-st.navigation(navigation).run()
+run_page("ffa-lab", "🧑‍🔬", render)

@@ -12,12 +12,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.models.checkpoint import LoadedBank
 from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.errors import message_for, show_error
 from ffa_lab.views.settings import DATASET_HELP, apply_torch_threads
+
+# The sidebar's navigation, drawn by :func:`sidebar` (.streamlit/config.toml hides Streamlit's own, whose first
+# entry is named after the file app.py, "app"). (script, label, icon); URL paths follow the file names.
+NAVIGATION = (
+    ("app.py", "Home", "🧑‍🔬"),
+    ("pages/1_Inspect_Face.py", "Inspect a face", "🔍"),
+    ("pages/2_Flip_Attribute.py", "Flip an attribute", "🎭"),
+    ("pages/3_Compare_Attacks.py", "Compare attacks", "⚖️"),
+    ("pages/4_Natural_Adversarials.py", "Natural adversarials", "🌱"),
+    ("pages/5_Robustness_Dashboard.py", "Robustness dashboard", "📊"),
+)
 
 BANK_NEEDED = (
     "This page needs a model bank, and none is loaded: the sidebar says why. Type the path of a folder of "
@@ -60,7 +72,8 @@ def _folder_input(label: str, widget_key: str, name: str, help_text: str) -> str
 
 
 def sidebar() -> AppContext:
-    """Render the shared sidebar; load (cached) the bank and the dataset it names."""
+    """Render the shared sidebar (navigation, settings); load (cached) the bank and the dataset it names."""
+    _navigation()
     st.sidebar.markdown("### ffa-lab settings")
     models = _folder_input(
         "Model bank folder",
@@ -95,6 +108,16 @@ def sidebar() -> AppContext:
         st.sidebar.caption("No dataset: faces come from the bundled portraits, uploads and the camera.")
     st.sidebar.caption(detector_status())
     return AppContext(models, loaded, model_key, bank_error, data, celeba, dataset_error)
+
+
+def _navigation() -> None:
+    """The page links of NAVIGATION, Home first, then a divider."""
+    try:
+        for script, label, icon in NAVIGATION:
+            st.sidebar.page_link(script, label=label, icon=icon)
+    except StreamlitAPIException:  # a page run on its own (AppTest.from_file(page)) knows no other page
+        return
+    st.sidebar.divider()
 
 
 def detector_status() -> str:
