@@ -41,16 +41,21 @@ def server(app_models, app_results, tmp_path):
 
 
 @pytest.fixture
-def browser_page():
+def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.is_file():
         pytest.skip("Debian's Chromium is not installed: apt-get install -y chromium")
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(SLOW)
-        yield page
-        browser.close()
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(SLOW)
+    return page
 
 
 def settle(page) -> None:
@@ -174,17 +179,6 @@ def test_every_page_in_chromium(server, browser_page, tmp_path):
     assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 4
     assert visible_count(page, '[data-testid="stDataFrame"]') >= 1
     shoot(page, "5_dashboard")
-
-
-@pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.is_file():
-        pytest.skip("Debian's Chromium is not installed: apt-get install -y chromium")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def new_session(browser, server: str):
