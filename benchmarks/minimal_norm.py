@@ -193,7 +193,7 @@ def reference_check(bank, faces, attribute: str, steps: int | None, refs: dict) 
     return all_ok
 
 
-def timing(bank, faces, attribute: str, methods: list[str]) -> None:
+def timing(bank, faces, attribute: str, methods: list[str], steps: int | None) -> None:
     n = len(faces)
     results = {}
     print(
@@ -201,9 +201,12 @@ def timing(bank, faces, attribute: str, methods: list[str]) -> None:
         f"{'med L2':>7} {'med Linf':>8} {'med PASS':>8}"
     )
     for method in methods:
-        attack_images(bank, faces[:2], attribute, method, compute_pass=False)  # warm-up
+        params = REGISTRY[method].default_params()
+        if steps is not None and REGISTRY[method].kind == "minimal-norm":
+            params = dataclasses.replace(params, steps=steps)
+        attack_images(bank, faces[:2], attribute, method, params=params, compute_pass=False)  # warm-up
         wall, cpu = time.perf_counter(), time.process_time()
-        r = attack_images(bank, faces, attribute, method, compute_pass=False)
+        r = attack_images(bank, faces, attribute, method, params=params, compute_pass=False)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         passes = np.full(n, np.nan)
         if r.success.any():
@@ -238,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--celeba", default=os.environ.get("FFA_SHARED", str(REPO.parent / "shared")) + "/celeba")
     parser.add_argument("--attributes", default="Smiling,Eyeglasses")
     parser.add_argument("--images", type=int, default=16, help="correctly classified test faces per attribute")
-    parser.add_argument("--steps", type=int, default=None, help="DDN/FMN steps (default: the attacks' defaults)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="DDN/FMN steps in (a) and (b) (default: the attacks' defaults)"
+    )
     parser.add_argument("--methods", default=",".join(REGISTRY), help="attacks timed in (b)")
     parser.add_argument("--skip-reference", action="store_true", help="only (b)")
     parser.add_argument("--threads", type=int, default=1)
@@ -274,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             print("  (a) reference check against foolbox")
             all_ok &= reference_check(bank, chosen, attribute, args.steps, refs)
         print("  (b) time per image, side by side")
-        timing(bank, chosen, attribute, methods)
+        timing(bank, chosen, attribute, methods, args.steps)
     if refs is not None:
         print(f"\nreference check: {'PASS' if all_ok else 'FAIL'}")
     return 0 if all_ok else 1

@@ -28,7 +28,7 @@ All samples run all ``steps`` (these attacks keep shrinking after the first succ
 already reach the goal (goal "correct" on a correct image) are successes at scale 0 and do not run.
 Defaults are the reference implementations' (foolbox 3.3.4), converted from [0, 1] images to grey
 levels (x255), with 50 steps instead of 100 (measured on the shipped bank, 16 faces each of Smiling
-and Eyeglasses: median norms within 0.5 % of 100 steps' for all three attacks, at half the CPU time).
+and Eyeglasses: each attack's median norm within 0.5 % of 100 steps', at half the CPU time).
 """
 
 from __future__ import annotations
