@@ -1,0 +1,55 @@
+"""The "where the network looks" panel of the Inspect and Flip pages: signed evidence, Grad-CAM and |δ|
+side by side for one attribute, and how much of the perturbation lies on the evidence (docs/saliency.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ffa_lab.explain.display import EVIDENCE_LEGEND
+from ffa_lab.models.bank import AttributeBank
+from ffa_lab.ui import cache
+from ffa_lab.ui.sidebar import AppContext
+from ffa_lab.ui.widgets import attribute_select, score_text
+from ffa_lab.views import saliency
+from ffa_lab.views.flips import FlipView
+from ffa_lab.views.plots import delta_heatmap
+from ffa_lab.views.saliency_plots import evidence_heatmap, grad_cam_overlay
+
+
+@st.cache_data(max_entries=64, show_spinner="Computing where the network looks…")
+def face_saliency(model_key: str, _bank: AttributeBank, aligned: np.ndarray, attribute: str) -> saliency.FaceSaliency:
+    return saliency.face_saliency(_bank, aligned, attribute)
+
+
+def saliency_panel(ctx: AppContext, bank: AttributeBank, aligned: np.ndarray, page: str, view: FlipView | None = None):
+    """Maps of ``view``'s attribute beside its |δ|; without ``view`` (Inspect) the attribute is chosen here
+    and FFA's perturbation of it is the one compared."""
+    st.subheader("Where the network looks")
+    if view is None:
+        attribute = attribute_select(page, list(bank.attributes), label="Attribute to explain")
+        view = cache.flip(ctx.model_key, bank, aligned, attribute, "ffa")
+    maps = face_saliency(ctx.model_key, bank, aligned, view.attribute)
+    name, attack = view.attribute.replace("_", " "), view.method.upper()
+    cols = st.columns(3)
+    cols[0].plotly_chart(
+        evidence_heatmap(aligned, maps.gradient_x_input, f"Evidence for {name} (gradient × input)"),
+        key=f"{page}_saliency_evidence",
+    )
+    cols[1].plotly_chart(
+        grad_cam_overlay(aligned, maps.grad_cam, f"Grad-CAM of {name}"), key=f"{page}_saliency_gradcam"
+    )
+    verdict = "flipping" if view.success else "strongest tried, not flipping"
+    cols[2].plotly_chart(
+        delta_heatmap(view.original, view.adversarial, f"|δ| of {attack} ({verdict})"), key=f"{page}_saliency_delta"
+    )
+    st.caption(
+        f"{name} score {score_text(maps.score)}. Colours: {EVIDENCE_LEGEND}; each map is scaled to its own largest |value|."
+    )
+    overlaps = saliency.perturbation_overlaps(maps, view.original, view.adversarial)
+    sentences = saliency.overlap_sentences(maps, overlaps, attack)
+    st.markdown(f"**Overlap.** {sentences[0]}")
+    st.caption(
+        " ".join(sentences[1:]) + " (FFA, FGV and DeepFool step along the gradient, so for them the last number "
+        "is high by construction.)"
+    )

@@ -1,0 +1,53 @@
+"""AppTest: the Inspect and Flip pages show the saliency panel (evidence, Grad-CAM, |δ|, overlap sentence)."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+from tests.app.test_pages import page, problems
+
+pytestmark = pytest.mark.usefixtures("app_models")
+PANEL_CHARTS = ("saliency_evidence", "saliency_gradcam", "saliency_delta")
+
+
+def charts(at) -> dict:
+    """Plotly figures on the page by element id (which holds the widget key), decoded from what AppTest sees."""
+    return {element.proto.id: pio.from_json(element.proto.spec) for element in at.get("plotly_chart")}
+
+
+def array(value) -> np.ndarray:
+    """A figure array as plotly serialises it: a list, or {"dtype", "bdata" (base64), "shape"}."""
+    if isinstance(value, dict):
+        shape = tuple(int(n) for n in str(value.get("shape", "-1")).split(","))
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).reshape(shape).astype(float)
+    return np.asarray(value, dtype=float)
+
+
+def panel_figures(at, page_name: str) -> list:
+    figures = charts(at)
+    picked = []
+    for suffix in PANEL_CHARTS:
+        match = [f for key, f in figures.items() if f"{page_name}_{suffix}" in key]
+        assert match, f"no {suffix} chart on the {page_name} page"
+        picked.append(match[0])
+    return picked
+
+
+@pytest.mark.parametrize(
+    ("path", "page_name"), [("pages/1_Inspect_Face.py", "inspect"), ("pages/2_Flip_Attribute.py", "flip")]
+)
+def test_saliency_panel_renders(path, page_name):
+    at = page(path, face="portrait:grace_hopper", attr="Smiling", attack="ffa").run()
+    assert problems(at) == []
+    evidence, cam, _ = panel_figures(at, page_name)
+    for figure in (evidence, cam):
+        heat = next(t for t in figure.data if t.type == "heatmap")
+        assert heat.zmin == -1 and heat.zmax == 1
+        values = array(heat.z)
+        assert np.nanmax(np.abs(values)) == pytest.approx(1) and (values < 0).any() and (values > 0).any()
+    sentence = next(m.value for m in at.markdown if m.value.startswith("**Overlap.**"))
+    assert "of FFA's perturbation energy lies in the" in sentence and "Smiling" in sentence
