@@ -6,9 +6,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from ffa_lab.experiments.results import StudyResults
+from ffa_lab.experiments.saliency_maps import read_mean_saliency
 from ffa_lab.explain.display import EVIDENCE_LEGEND
 from ffa_lab.models.bank import AttributeBank
+from ffa_lab.report.saliency_figures import mean_saliency_heatmaps
 from ffa_lab.ui import cache
+from ffa_lab.ui.errors import guarded
 from ffa_lab.ui.sidebar import AppContext
 from ffa_lab.ui.widgets import attribute_select, score_text
 from ffa_lab.views import saliency
@@ -52,4 +56,31 @@ def saliency_panel(ctx: AppContext, bank: AttributeBank, aligned: np.ndarray, pa
     st.caption(
         " ".join(sentences[1:]) + " (FFA, FGV and DeepFool step along the gradient, so for them the last number "
         "is high by construction.)"
+    )
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the mean saliency maps…")
+def _mean_saliency(stamp: str):
+    return read_mean_saliency(stamp.rsplit("@", 1)[0])
+
+
+def mean_saliency_section(study: StudyResults, attributes: list[str]) -> None:
+    """The study folder's mean evidence and Grad-CAM maps under its mean |δ| maps, when the file exists."""
+    maps = guarded("Reading the mean saliency maps", _mean_saliency, cache.folder_stamp(str(study.folder)))
+    if maps is None:
+        st.caption(
+            f"Where each network looks: run `ffa-lab saliency --limit N --out {study.folder}` (the study's --limit "
+            "and --seed) to add mean evidence and Grad-CAM maps beside these."
+        )
+        return
+    same = maps.meta.get("image_ids_sha") == study.summary.get("settings", {}).get("image_ids_sha")
+    st.plotly_chart(mean_saliency_heatmaps(study, maps, attributes), key="dash_mean_saliency")
+    st.caption(
+        f"Evidence = gradient × input; {EVIDENCE_LEGEND}. Means over the images each network classifies correctly "
+        f"({int(maps.n_images.min())}–{int(maps.n_images.max())} per attribute), "
+        + (
+            "the same images the study attacked."
+            if same
+            else "**not** the study's image subset (other --limit/--seed)."
+        )
     )
