@@ -7,6 +7,7 @@ compared with δ inside the crop box (ffa_lab.explain.overlap): the share of δ'
 flipped faces, evidence (gradient × input), Grad-CAM and the plain gradient side by side; then a mean row.
 
     python benchmarks/saliency_overlap.py [--limit 20] [--attributes Smiling,Male,...] [--models DIR] [--celeba DIR]
+                                          [--study DIR]   (also: r of the study's mean |δ| and mean |evidence| maps)
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("--celeba", default=str(shared / "celeba"))
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--attributes", default=DEFAULT_ATTRIBUTES)
+    parser.add_argument("--study", default=str(ROOT / "assets" / "results" / "default" / "study"), help="'' to skip")
     args = parser.parse_args()
     bank = load_bank(args.models).bank
     data = load_celeba(args.celeba, check_images=False)
@@ -79,6 +81,30 @@ def main() -> None:
     mean = np.mean(rows, axis=0)
     print(f"{'mean of medians':<24}" + "".join(f"{100 * mean[2 * k]:>18.1f}{mean[2 * k + 1]:>14.2f}" for k in range(3)))
     print(f"{time.perf_counter() - started:.1f} s")
+    if args.study:
+        mean_maps_agreement(bank, Path(args.study))
+
+
+def mean_maps_agreement(bank, folder: Path) -> None:
+    """Pearson r of the study's mean |δ| and mean |evidence| maps per attribute, inside the crop box."""
+    from ffa_lab.experiments.results import read_study
+    from ffa_lab.experiments.saliency_maps import read_mean_saliency
+    from ffa_lab.models.bank import crop_box
+
+    study, maps = read_study(folder), read_mean_saliency(folder)
+    if maps is None:
+        print(f"{folder} holds no mean_saliency.npz (ffa-lab saliency --out {folder})")
+        return
+    y0, y1, x0, x1 = crop_box(*study.mean_perturbation.shape[1:], bank.arch)
+    r = {}
+    for name in maps.attributes:
+        delta = study.mean_perturbation[study.attributes.index(name)][y0:y1, x0:x1].ravel()
+        r[name] = float(np.corrcoef(delta, maps.mean_abs_evidence[maps.index(name)][y0:y1, x0:x1].ravel())[0, 1])
+    low, high = min(r, key=r.get), max(r, key=r.get)
+    print(
+        f"{folder}: r(mean |δ|, mean |evidence|) over {len(r)} attributes: median {np.median(list(r.values())):.3f}, "
+        f"lowest {r[low]:.3f} ({low}), highest {r[high]:.3f} ({high})"
+    )
 
 
 if __name__ == "__main__":

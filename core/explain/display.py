@@ -20,8 +20,13 @@ EVIDENCE_LEGEND = "green = evidence for +1 (present), magenta = evidence for −
 EVIDENCE_TICKS = {"tickvals": [-1, 0, 1], "ticktext": ["−1 (absent)", "0", "+1 (present)"]}
 
 
-def signed_unit(values: np.ndarray) -> np.ndarray:
-    """``values`` / max |values| in [−1, 1] (float32; all zeros stay zeros): sign and relative size kept."""
+def signed_unit(values: np.ndarray, quantile: float = 1.0) -> np.ndarray:
+    """``values`` / q in [−1, 1], q = the ``quantile`` of |values| over the non-zero entries (1.0 = the
+    largest |value|; below 1 the few larger values saturate at ±1, so sparse maps stay visible); float32,
+    sign kept, zeros stay zeros (all zeros when every value is)."""
     values = np.asarray(values, dtype=np.float32)
-    peak = float(np.abs(values).max()) if values.size else 0.0
-    return values / peak if peak > 0 else np.zeros_like(values)
+    magnitude = np.abs(values[values != 0])
+    if not magnitude.size:
+        return np.zeros_like(values)
+    peak = float(magnitude.max() if quantile >= 1 else np.quantile(magnitude, quantile))
+    return np.clip(values / peak, -1.0, 1.0) if peak > 0 else np.zeros_like(values)

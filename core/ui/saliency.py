@@ -43,12 +43,13 @@ def saliency_panel(ctx: AppContext, bank: AttributeBank, aligned: np.ndarray, pa
     cols[1].plotly_chart(
         grad_cam_overlay(aligned, maps.grad_cam, f"Grad-CAM of {name}"), key=f"{page}_saliency_gradcam"
     )
-    verdict = "flipping" if view.success else "strongest tried, not flipping"
+    verdict = "flips" if view.success else "no flip"
     cols[2].plotly_chart(
-        delta_heatmap(view.original, view.adversarial, f"|δ| of {attack} ({verdict})"), key=f"{page}_saliency_delta"
+        delta_heatmap(view.original, view.adversarial, f"|δ| {attack}, {verdict}"), key=f"{page}_saliency_delta"
     )
     st.caption(
-        f"{name} score {score_text(maps.score)}. Colours: {EVIDENCE_LEGEND}; each map is scaled to its own largest |value|."
+        f"{name} score {score_text(maps.score)}. Colours: {EVIDENCE_LEGEND}; the evidence map is scaled to "
+        "its 99th percentile of |value| (stronger pixels saturate), Grad-CAM to its largest."
     )
     overlaps = saliency.perturbation_overlaps(maps, view.original, view.adversarial)
     sentences = saliency.overlap_sentences(maps, overlaps, attack)

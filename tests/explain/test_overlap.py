@@ -67,3 +67,11 @@ def test_signed_unit_keeps_sign_and_zero():
     values = np.array([[-2.0, 0.0], [1.0, 4.0]])
     np.testing.assert_allclose(signed_unit(values), [[-0.5, 0.0], [0.25, 1.0]])
     assert not signed_unit(np.zeros((2, 2))).any() and signed_unit(values).dtype == np.float32
+
+
+def test_signed_unit_at_a_quantile_saturates_the_few_largest():
+    values = np.concatenate([np.linspace(-1, 1, 101), [50.0], np.zeros(10)])
+    scaled = signed_unit(values, quantile=0.9)
+    assert scaled.max() == 1.0 and scaled.min() >= -1.0 and (scaled[-10:] == 0).all()
+    assert np.sign(scaled[:101]).tolist() == np.sign(values[:101]).tolist()
+    assert (np.abs(scaled) == 1).sum() > 1, "the outlier and the quantile's top share saturate"
