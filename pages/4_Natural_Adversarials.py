@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ffa_lab.data.attributes import ATTRIBUTES
+from ffa_lab.experiments.progress import Step
 from ffa_lab.report import figures
 from ffa_lab.ui import cache, state
 from ffa_lab.ui.errors import guarded
@@ -67,10 +68,10 @@ def _live(ctx: AppContext):
     limit = right.select_slider("Images to scan", [100, 200, 500, 1000, 2000, 5000], value=100, key="gallery_limit")
     wanted = (ctx.model_key, ctx.dataset_folder, attribute, split, limit)
     if st.button(f"Mine {attribute} on {limit} {split} images", key="gallery_mine"):
-        bar = st.progress(0.0, text="Scoring the images…")
+        bar = st.progress(0.0, text="Looking for a finished run of these settings…")
 
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=f"Correcting misclassified faces: {done}/{total}")
+        def progress(step: Step) -> None:
+            bar.progress(step.overall, text=step.text())
 
         mined = guarded("Mining", mine, loaded, ctx.celeba, ctx.model_key, attribute, split, limit, progress)
         bar.empty()
