@@ -33,3 +33,5 @@ def test_an_identical_repeat_in_a_new_session_takes_under_two_seconds(monkeypatc
     assert seconds < REPEAT_BUDGET, f"the identical repeat took {seconds:.1f} s"
     assert again.session_state["gallery_mined"][1].samples.equals(rows)
     assert any("corrected misclassifications match" in m.value for m in again.markdown)
+    assert any(c.value.startswith("Mined in") for c in first.caption)
+    assert any(c.value.startswith("Read back in") and "not recomputed" in c.value for c in again.caption)
