@@ -145,7 +145,7 @@ def run_natural(
     started = time.time()
     work = [(f"{a}__{k:06d}", (a, positions), len(positions)) for a, k, positions in units]
     attacked = stages.counter(STAGES[2])
-    attacked(sum(n for key, _, n in work if store.has(key)), sum(n for _, _, n in work))
+    attacked(sum(n for name, _, n in work if store.has(name)), sum(n for _, _, n in work))
 
     def unit_done(done: int, total: int) -> None:
         attacked(done, total)
