@@ -15,7 +15,7 @@ inside, differentiably, so attacks and heatmaps work on the dataset's own intege
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -89,15 +89,17 @@ def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:
     return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
-@dataclass
 class AttributeBank(nn.Module):
-    """G separate attribute networks evaluated together; ``attributes`` names them in order."""
+    """G separate attribute networks evaluated together; ``attributes`` names them in order.
 
-    attributes: list[str]
-    arch: ArchConfig = field(default_factory=ArchConfig)
+    A plain module (identity equality and hashing, as every nn.Module): two banks with the same
+    attributes and architecture but different weights are different objects, never "equal".
+    """
 
-    def __post_init__(self) -> None:
-        nn.Module.__init__(self)
+    def __init__(self, attributes: list[str], arch: ArchConfig | None = None) -> None:
+        super().__init__()
+        self.attributes = list(attributes)
+        self.arch = ArchConfig() if arch is None else arch
         groups, arch = len(self.attributes), self.arch
         convs, norms, c_in = [], [], 3
         for i, c_out in enumerate(arch.channels):
@@ -115,8 +117,6 @@ class AttributeBank(nn.Module):
         self.register_buffer("pixel_mean", torch.tensor(arch.mean).view(1, 3, 1, 1))
         self.register_buffer("pixel_std", torch.tensor(arch.std).view(1, 3, 1, 1))
         self._folded = False
-
-    __hash__ = nn.Module.__hash__
 
     def _norm(self, i: int, x: torch.Tensor) -> torch.Tensor:
         return x if self._folded else self.norms[i](x)
@@ -139,7 +139,7 @@ class AttributeBank(nn.Module):
             norm.running_mean.zero_()
             norm.running_var.fill_(1.0 - norm.eps)
         self._folded = True
-        return self  # dataclass(eq=True) would make modules unhashable
+        return self
 
     @property
     def groups(self) -> int:
