@@ -94,7 +94,11 @@ class AttributeBank(nn.Module):
 
     A plain module (identity equality and hashing, as every nn.Module): two banks with the same
     attributes and architecture but different weights are different objects, never "equal".
+    Implements :class:`ffa_lab.models.family.AttributeModel`.
     """
+
+    family = "per-attribute"
+    paired_input = True  # no parameter is shared: a (B, G, 3, H, W) input feeds image g to network g
 
     def __init__(self, attributes: list[str], arch: ArchConfig | None = None) -> None:
         super().__init__()
