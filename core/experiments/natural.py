@@ -277,6 +277,10 @@ def _merge_into_folder(
 
 def training_setup(loaded: LoadedBank) -> TrainConfig:
     """The training configuration recorded in the bank's checkpoints (same for all networks)."""
+    if loaded.family != "per-attribute":
+        raise UsageError(
+            f"{loaded.folder}: --extra-epochs trains per-attribute banks only; this folder holds a {loaded.family} network"
+        )
     meta = loaded.metadata[loaded.attributes[0]].get("training")
     if not isinstance(meta, dict) or "arch" not in meta:
         raise ResultsError(f"{loaded.folder}: the checkpoints do not record their training configuration")

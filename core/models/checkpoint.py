@@ -153,6 +153,23 @@ def checked_tensors(data: bytes, path: Path, expected: dict[str, torch.Tensor]) 
     return {name: tensors[name] for name in expected}
 
 
+def folder_family(folder: str | Path) -> str:
+    """The family a model folder holds, from its file names and one header (no tensor is read):
+    ``multi-task`` / ``resnet`` for a ``model.safetensors``, ``per-attribute`` otherwise, ``unknown``
+    for an unreadable shared file."""
+    path = Path(folder) / "model.safetensors"
+    if not path.is_file():
+        return "per-attribute"
+    try:
+        with open(path, "rb") as handle:
+            header_len = int.from_bytes(handle.read(8), "little")
+            header = handle.read(min(header_len, MAX_CHECKPOINT_BYTES))
+        family = read_header_metadata(header_len.to_bytes(8, "little") + header, path).get("family")
+    except (OSError, CheckpointError, AttributeError):
+        return "unknown"
+    return family if isinstance(family, str) else "unknown"
+
+
 @dataclass
 class LoadedBank:
     """A model of any family built from a folder, with per-attribute metadata and the refused files.

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ffa_lab.models.bank import crop_resize, max_pool_2x2
+from ffa_lab.models.bank import ImageScoreModule, max_pool_2x2
 
 TRUNKS = ("cnn", "resnet")
 
@@ -127,7 +127,7 @@ def build_trunk(arch: SharedArch) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class SharedTrunkNet(nn.Module):
+class SharedTrunkNet(ImageScoreModule):
     """One trunk with one linear output per attribute; ``attributes`` names the outputs in order.
 
     Implements :class:`ffa_lab.models.family.AttributeModel`. ``family`` is recorded in the
@@ -148,16 +148,7 @@ class SharedTrunkNet(nn.Module):
         width = self.arch.hidden or n_in
         self.head_weight = nn.Parameter(torch.randn(len(self.attributes), width) * (1.0 / width) ** 0.5)
         self.head_bias = nn.Parameter(torch.zeros(len(self.attributes)))
-        self.register_buffer("pixel_mean", torch.tensor(self.arch.mean).view(1, 3, 1, 1))
-        self.register_buffer("pixel_std", torch.tensor(self.arch.std).view(1, 3, 1, 1))
-
-    @property
-    def groups(self) -> int:
-        return len(self.attributes)
-
-    def preprocess(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
-        x = crop_resize(images.float(), self.arch, cropped)
-        return (x - self.pixel_mean) / self.pixel_std
+        self._register_pixel_stats()
 
     def features(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
         """(B, O) the vector every output reads (after the hidden layer and dropout)."""
