@@ -24,7 +24,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ffa_lab.attacks import ATTACKS, AttackParams  # noqa: E402
+from ffa_lab.attacks import REGISTRY, SearchParams  # noqa: E402
 from ffa_lab.attacks.run import attack_images  # noqa: E402
 from ffa_lab.data.attributes import resolve_attributes  # noqa: E402
 from ffa_lab.data.celeba import load_celeba  # noqa: E402
@@ -37,7 +37,7 @@ def _median(values: np.ndarray) -> float | None:
     return float(np.median(values)) if len(values) else None
 
 
-def run_attribute(bank, faces, scores, labels, attribute: str, n: int, methods: list[str], params: AttackParams):
+def run_attribute(bank, faces, scores, labels, attribute: str, n: int, methods: list[str], params: SearchParams):
     k = bank.attributes.index(attribute)
     correct = np.flatnonzero(np.where(scores[:, k] >= 0, 1, -1) == labels[:, k])[:n]
     images, before = faces[correct], scores[correct, k]
@@ -45,7 +45,8 @@ def run_attribute(bank, faces, scores, labels, attribute: str, n: int, methods: 
     row = {"n": int(len(correct)), "overshoot": int(over.sum()), "methods": {}}
     for method in methods:
         started = time.perf_counter()
-        r = attack_images(bank, images, attribute, method, params=params)
+        own = REGISTRY[method].params_type(max_scale=params.max_scale)  # each attack's defaults, one range
+        r = attack_images(bank, images, attribute, method, params=own)
         ok = r.success
         row["methods"][method] = {
             "success": 100.0 * float(ok.mean()),
@@ -84,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=str(REPO / "assets" / "models" / "default"))
     parser.add_argument("--celeba", default=os.environ.get("FFA_SHARED", str(REPO.parent / "shared")) + "/celeba")
     parser.add_argument("--attributes", default="Smiling,Male,Eyeglasses,Young")
-    parser.add_argument("--methods", default=",".join(ATTACKS))
+    parser.add_argument("--methods", default=",".join(REGISTRY))
     parser.add_argument("--n", type=int, default=200)
-    parser.add_argument("--max-scale", type=float, default=AttackParams().max_scale)
+    parser.add_argument("--max-scale", type=float, default=SearchParams().max_scale)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     label_columns = [resolve_attributes("all").index(a) for a in bank.attributes]
     labels = labels[:, label_columns]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    params = AttackParams(max_scale=args.max_scale)
+    params = SearchParams(max_scale=args.max_scale)
     print(f"models {args.models}; max scale {params.max_scale:g} grey levels; test images {len(ids)}")
     out = {"models": str(args.models), "params": params.__dict__, "attributes": {}}
     for attribute in resolve_attributes(args.attributes):

@@ -27,7 +27,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ffa_lab.attacks import ATTACKS, AttackParams  # noqa: E402
+from ffa_lab.attacks import REGISTRY, SearchParams  # noqa: E402
 from ffa_lab.attacks.distances import ECC_EPS, ECC_ITERATIONS, pass_score  # noqa: E402
 from ffa_lab.attacks.run import attack_all_attributes, attack_images  # noqa: E402
 from ffa_lab.attacks.scorer import BankScorer  # noqa: E402
@@ -61,7 +61,7 @@ def bench_batched_vs_loop(bank, faces: np.ndarray, loop_images: int) -> np.ndarr
     start, cpu, same, scales = time.perf_counter(), time.process_time(), 0, []
     for i in range(m):
         for k in range(g):
-            one = ATTACKS["ffa"](BankScorer(singles[k], [names[k]]), faces[i : i + 1], None)
+            one = REGISTRY["ffa"].run(BankScorer(singles[k], [names[k]]), faces[i : i + 1], None)
             j = i * g + k
             same += int(
                 one.success[0] == batched.success[j] and np.array_equal(one.adversarial[0], batched.adversarial[j])
@@ -110,7 +110,7 @@ def _art_classifier(single_bank, shape):
     )
 
 
-def bench_art(bank, faces: np.ndarray, attribute: str, params: AttackParams, art_step: float) -> None:
+def bench_art(bank, faces: np.ndarray, attribute: str, params: SearchParams, art_step: float) -> None:
     try:
         from art.attacks.evasion import FastGradientMethod
     except ImportError:
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if "a" in args.parts:
         adversarial = bench_batched_vs_loop(loaded.bank, faces[: args.images], args.loop_images)
     if "b" in args.parts:
-        bench_art(loaded.bank, faces[: args.art_images], args.attribute, AttackParams(), args.art_step)
+        bench_art(loaded.bank, faces[: args.art_images], args.attribute, SearchParams(), args.art_step)
     if "c" in args.parts:
         if adversarial is None:
             adversarial = attack_images(

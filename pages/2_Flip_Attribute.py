@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ffa_lab.attacks import ATTACK_LABELS
+from ffa_lab.attacks import REGISTRY
 from ffa_lab.ui import cache, state
 from ffa_lab.ui.picker import face_picker
 from ffa_lab.ui.sidebar import AppContext, run_page
@@ -23,12 +23,12 @@ def render(ctx: AppContext) -> None:
     name = attribute.replace("_", " ")
     if view.success:
         st.success(
-            f"{ATTACK_LABELS[method]} flipped **{name}** from {score_text(view.score_before)} to {score_text(view.score_after)} "
+            f"{REGISTRY[method].label} flipped **{name}** from {score_text(view.score_before)} to {score_text(view.score_after)} "
             f"at scale {view.scale:.2f} (L∞ {view.linf:.0f} grey levels, PASS {fmt(view.pass_score, 4)})."
         )
     else:
         st.warning(
-            f"{ATTACK_LABELS[method]} did not flip **{name}** on this face up to scale {view.base_scale:.1f}: "
+            f"{REGISTRY[method].label} did not flip **{name}** on this face up to scale {view.base_scale:.1f}: "
             f"its network is robust here along this direction. The images show the strongest perturbation tried."
         )
     strength = st.select_slider(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ffa_lab.attacks import ATTACK_LABELS, ATTACKS
+from ffa_lab.attacks import REGISTRY
 from ffa_lab.ui import cache
 from ffa_lab.ui.picker import face_picker
 from ffa_lab.ui.sidebar import AppContext, run_page
@@ -18,14 +18,14 @@ def render(ctx: AppContext) -> None:
     attribute = attribute_select("compare", list(loaded.attributes))
     views = {}
     progress = st.progress(0.0, text="Running the attacks…")
-    for i, method in enumerate(ATTACKS):
+    for i, method in enumerate(REGISTRY):
         views[method] = cache.flip(ctx.model_key, loaded.bank, face.aligned, attribute, method)
-        progress.progress((i + 1) / len(ATTACKS), text=f"{ATTACK_LABELS[method]} done")
+        progress.progress((i + 1) / len(REGISTRY), text=f"{REGISTRY[method].label} done")
     progress.empty()
     show_image(face.aligned, f"Original · {attribute} score {score_text(views['ffa'].score_before)}", height=220)
     cols = st.columns(len(views))
     for col, (method, view) in zip(cols, views.items(), strict=True):
-        col.markdown(f"**{ATTACK_LABELS[method]}**")
+        col.markdown(f"**{REGISTRY[method].label}**")
         mark = "✅ flipped" if view.success else "❌ not flipped"
         show_image(view.adversarial, f"{mark} · score {score_text(view.score_after)}", height=220, where=col)
         amplified, factor = amplified_perturbation(view.original, view.adversarial)
@@ -33,7 +33,11 @@ def render(ctx: AppContext) -> None:
         col.caption(
             f"scale {fmt(view.scale)} · L2 {fmt(view.l2, 1)} · L∞ {fmt(view.linf, 0)} · PASS {fmt(view.pass_score, 4)}"
         )
-    st.dataframe(comparison_table(views, ATTACK_LABELS), hide_index=True, key="compare_table")
+    st.dataframe(
+        comparison_table(views, {name: spec.label for name, spec in REGISTRY.items()}),
+        hide_index=True,
+        key="compare_table",
+    )
     st.caption(
         "Every attack is judged the same way: the sign of the network's score on the saved integer image. "
         "Smaller scale / L2 / L∞ and higher PASS mean a less visible perturbation."

@@ -1,34 +1,41 @@
-"""Attacks on the attribute bank: one direction per module, one shared scale search (search.py).
+"""Attacks on the attribute bank: one file per attack, one shared scale search (search.py), one registry.
 
-``ATTACKS`` maps a name to ``fn(model, images, targets, *, params=None, goal="flip") -> AttackResult``
-where ``model`` is a :class:`~ffa_lab.attacks.scorer.BankScorer` (the bank bound to one attribute per
-sample), ``images`` uint8 (B, H, W, 3) and ``targets`` the goal signs ±1 (B,) or None (flip the
-current predictions). Most callers want :mod:`ffa_lab.attacks.run` (``attack_images``,
-``attack_all_attributes``, ``apply_scale``).
+``REGISTRY`` maps a name to its :class:`~ffa_lab.attacks.spec.AttackSpec` (label, kind, its own parameter
+class, and ``run(model, images, targets, *, params=None, goal="flip") -> AttackResult``), where ``model``
+is a :class:`~ffa_lab.attacks.scorer.BankScorer` (the bank bound to one attribute per sample), ``images``
+uint8 (B, H, W, 3) and ``targets`` the goal signs ±1 (B,) or None (flip the current predictions). The
+CLI, the pages, the study and the tests all read this registry. Most callers want
+:mod:`ffa_lab.attacks.run` (``attack_images``, ``attack_all_attributes``, ``apply_scale``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ffa_lab.attacks.deepfool import deepfool
-from ffa_lab.attacks.ffa import ffa
-from ffa_lab.attacks.fgs import fgs
-from ffa_lab.attacks.fgv import fgv
-from ffa_lab.attacks.iffa import iffa
+from ffa_lab.attacks import deepfool, ffa, fgs, fgv, iffa
+from ffa_lab.attacks.deepfool import DeepFoolParams
+from ffa_lab.attacks.iffa import IterativeFFAParams
 from ffa_lab.attacks.result import AttackResult, SearchTrace
-from ffa_lab.attacks.search import AttackParams
+from ffa_lab.attacks.search import SearchParams
+from ffa_lab.attacks.spec import AttackFn, AttackSpec
 
-AttackFn = Callable[..., AttackResult]
+REGISTRY: dict[str, AttackSpec] = {spec.name: spec for spec in (ffa.SPEC, fgs.SPEC, fgv.SPEC, deepfool.SPEC, iffa.SPEC)}
 
-ATTACKS: dict[str, AttackFn] = {"ffa": ffa, "fgs": fgs, "fgv": fgv, "deepfool": deepfool, "iffa": iffa}
 
-ATTACK_LABELS: dict[str, str] = {
-    "ffa": "FFA (fast flipping attribute)",
-    "fgs": "FGS (fast gradient sign)",
-    "fgv": "FGV (fast gradient value)",
-    "deepfool": "DeepFool (minimal L2 reference)",
-    "iffa": "Iterative FFA (our extension)",
-}
+def get_attack(name: str) -> AttackSpec:
+    """The registered attack ``name``; an unknown name raises ValueError listing the known ones."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown attack {name!r}; choose one of {', '.join(REGISTRY)}") from None
 
-__all__ = ["ATTACKS", "ATTACK_LABELS", "AttackFn", "AttackParams", "AttackResult", "SearchTrace"]
+
+__all__ = [
+    "REGISTRY",
+    "AttackFn",
+    "AttackResult",
+    "AttackSpec",
+    "DeepFoolParams",
+    "IterativeFFAParams",
+    "SearchParams",
+    "SearchTrace",
+    "get_attack",
+]

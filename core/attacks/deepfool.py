@@ -14,14 +14,30 @@ minimal L2 perturbations; not part of the paper.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import AttackParams, iterate_steps, run_attack
+from ffa_lab.attacks.search import SearchParams, iterate_steps, run_attack
+from ffa_lab.attacks.spec import AttackSpec
 
 
-def deepfool_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):
+@dataclass(frozen=True)
+class DeepFoolParams(SearchParams):
+    """DeepFool's settings on top of the scale search's."""
+
+    overshoot: float = 0.02  # push the accumulated step this much past the boundary
+    max_iterations: int = 20  # linearised steps at most
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_iterations < 1 or self.overshoot < 0:
+            raise ValueError("need max_iterations >= 1 and overshoot >= 0")
+
+
+def deepfool_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: DeepFoolParams):
     """The accumulated DeepFool perturbation δ; (direction, forward passes, backward passes)."""
 
     def step(f: torch.Tensor, grad: torch.Tensor, t: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
@@ -36,8 +52,18 @@ def deepfool(
     images: np.ndarray,
     targets: np.ndarray | None,
     *,
-    params: AttackParams | None = None,
+    params: SearchParams | None = None,
     goal: str = "flip",
 ):
     """DeepFool on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
-    return run_attack("deepfool", deepfool_direction, model, images, targets, params, goal)
+    return run_attack(SPEC.name, deepfool_direction, model, images, targets, SPEC.check_params(params), goal)
+
+
+SPEC = AttackSpec(
+    name="deepfool",
+    label="DeepFool (minimal L2 reference)",
+    kind="iterative",
+    params_type=DeepFoolParams,
+    run=deepfool,
+    in_paper=False,
+)

@@ -17,10 +17,11 @@ import numpy as np
 import torch
 
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import AttackParams, run_attack
+from ffa_lab.attacks.search import SearchParams, run_attack
+from ffa_lab.attacks.spec import AttackSpec
 
 
-def ffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):
+def ffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: SearchParams):
     """−∇ₓ ½(f(x) − t)² per sample; (direction (B, 3, H, W), forward passes, backward passes)."""
     t = target.to(x.dtype)
     _, grad = scorer.gradient(x, lambda f: 0.5 * (f - t) ** 2)
@@ -32,8 +33,18 @@ def ffa(
     images: np.ndarray,
     targets: np.ndarray | None,
     *,
-    params: AttackParams | None = None,
+    params: SearchParams | None = None,
     goal: str = "flip",
 ):
     """FFA on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
-    return run_attack("ffa", ffa_direction, model, images, targets, params, goal)
+    return run_attack(SPEC.name, ffa_direction, model, images, targets, SPEC.check_params(params), goal)
+
+
+SPEC = AttackSpec(
+    name="ffa",
+    label="FFA (fast flipping attribute)",
+    kind="direction",
+    params_type=SearchParams,
+    run=ffa,
+    in_paper=True,
+)

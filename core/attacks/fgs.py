@@ -16,10 +16,11 @@ import torch
 
 from ffa_lab.attacks.criteria import prediction
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import AttackParams, run_attack
+from ffa_lab.attacks.search import SearchParams, run_attack
+from ffa_lab.attacks.spec import AttackSpec
 
 
-def fgs_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):
+def fgs_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: SearchParams):
     """sign(∇ₓ ½(f(x) − y)²), y the current prediction; (direction, forward passes, backward passes)."""
     y = prediction(score_before).to(x.dtype)
     _, grad = scorer.gradient(x, lambda f: 0.5 * (f - y) ** 2)
@@ -31,8 +32,13 @@ def fgs(
     images: np.ndarray,
     targets: np.ndarray | None,
     *,
-    params: AttackParams | None = None,
+    params: SearchParams | None = None,
     goal: str = "flip",
 ):
     """FGS on uint8 images (B, H, W, 3); success is judged against ``targets`` (None = flip)."""
-    return run_attack("fgs", fgs_direction, model, images, targets, params, goal)
+    return run_attack(SPEC.name, fgs_direction, model, images, targets, SPEC.check_params(params), goal)
+
+
+SPEC = AttackSpec(
+    name="fgs", label="FGS (fast gradient sign)", kind="direction", params_type=SearchParams, run=fgs, in_paper=True
+)

@@ -19,10 +19,11 @@ import torch
 
 from ffa_lab.attacks.criteria import prediction
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import AttackParams, run_attack
+from ffa_lab.attacks.search import SearchParams, run_attack
+from ffa_lab.attacks.spec import AttackSpec
 
 
-def fgv_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):
+def fgv_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: SearchParams):
     """∇ₓ ½(f(x) − y)², y the current prediction; (direction, forward passes, backward passes)."""
     y = prediction(score_before).to(x.dtype)
     _, grad = scorer.gradient(x, lambda f: 0.5 * (f - y) ** 2)
@@ -34,8 +35,13 @@ def fgv(
     images: np.ndarray,
     targets: np.ndarray | None,
     *,
-    params: AttackParams | None = None,
+    params: SearchParams | None = None,
     goal: str = "flip",
 ):
     """FGV on uint8 images (B, H, W, 3); success is judged against ``targets`` (None = flip)."""
-    return run_attack("fgv", fgv_direction, model, images, targets, params, goal)
+    return run_attack(SPEC.name, fgv_direction, model, images, targets, SPEC.check_params(params), goal)
+
+
+SPEC = AttackSpec(
+    name="fgv", label="FGV (fast gradient value)", kind="direction", params_type=SearchParams, run=fgv, in_paper=True
+)

@@ -11,14 +11,30 @@ the sign.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import AttackParams, iterate_steps, run_attack, unit_linf
+from ffa_lab.attacks.search import SearchParams, iterate_steps, run_attack, unit_linf
+from ffa_lab.attacks.spec import AttackSpec
 
 
-def iffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: AttackParams):
+@dataclass(frozen=True)
+class IterativeFFAParams(SearchParams):
+    """Iterative FFA's settings on top of the scale search's."""
+
+    steps: int = 10  # gradient steps at most
+    step_size: float = 1.0  # L∞ of each step, grey levels
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.steps < 1 or self.step_size <= 0:
+            raise ValueError("need steps >= 1 and step_size > 0")
+
+
+def iffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: IterativeFFAParams):
     """The accumulated iterative-FFA perturbation; (direction, forward passes, backward passes)."""
 
     def step(f: torch.Tensor, grad: torch.Tensor, t: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
@@ -32,8 +48,18 @@ def iffa(
     images: np.ndarray,
     targets: np.ndarray | None,
     *,
-    params: AttackParams | None = None,
+    params: SearchParams | None = None,
     goal: str = "flip",
 ):
     """Iterative FFA on uint8 images (B, H, W, 3) toward ``targets`` (None = flip) -> AttackResult."""
-    return run_attack("iffa", iffa_direction, model, images, targets, params, goal)
+    return run_attack(SPEC.name, iffa_direction, model, images, targets, SPEC.check_params(params), goal)
+
+
+SPEC = AttackSpec(
+    name="iffa",
+    label="Iterative FFA (our extension)",
+    kind="iterative",
+    params_type=IterativeFFAParams,
+    run=iffa,
+    in_paper=False,
+)

@@ -14,12 +14,12 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from ffa_lab.attacks import ATTACKS
+from ffa_lab.attacks import get_attack
 from ffa_lab.attacks.criteria import GOALS
 from ffa_lab.attacks.distances import pass_score
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import AttackParams, perturb
+from ffa_lab.attacks.search import SearchParams, perturb
 from ffa_lab.models.bank import AttributeBank
 
 # samples per attack call. On a CPU small chunks keep the working set in cache (measured on the
@@ -80,7 +80,7 @@ def attack_images(
     method: str = "ffa",
     goal: str = "flip",
     labels: np.ndarray | None = None,
-    params: AttackParams | None = None,
+    params: SearchParams | None = None,
     compute_pass: bool = True,
     device: str = "cpu",
 ) -> AttackResult:
@@ -89,8 +89,8 @@ def attack_images(
     goal "flip" pushes each prediction across its boundary; goal "correct" pushes toward ``labels``
     (±1 per image, required), samples already correct count as successes at scale 0.
     """
-    if method not in ATTACKS:
-        raise ValueError(f"unknown attack {method!r}; choose one of {', '.join(ATTACKS)}")
+    attack = get_attack(method)
+    params = attack.check_params(params)
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}, not {goal!r}")
     images = _check_images(images)
@@ -109,7 +109,7 @@ def attack_images(
         stop = start + chunk
         scorer = BankScorer(bank, names[start:stop], device)
         chunk_targets = None if targets is None else targets[start:stop]
-        parts.append(ATTACKS[method](scorer, images[start:stop], chunk_targets, params=params, goal=goal))
+        parts.append(attack.run(scorer, images[start:stop], chunk_targets, params=params, goal=goal))
     result = _merge(parts)
     if compute_pass:
         measured = pass_score(result.adversarial, images)
@@ -127,7 +127,7 @@ def attack_all_attributes(
     attributes: Sequence[str] | None = None,
     compute_pass: bool = True,
     labels: np.ndarray | None = None,
-    params: AttackParams | None = None,
+    params: SearchParams | None = None,
     device: str = "cpu",
 ) -> AttackResult:
     """Attack one uint8 image (H, W, 3) on every attribute of the bank (or ``attributes``).

@@ -20,6 +20,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -31,23 +32,20 @@ from ffa_lab.attacks.scorer import BankScorer, to_nchw, to_nhwc
 
 
 @dataclass(frozen=True)
-class AttackParams:
-    """Search and method settings (grey levels). Defaults are the ones all results use."""
+class SearchParams:
+    """The shared scale search's settings (grey levels); every attack's own parameter class extends it.
+
+    Defaults are the ones all shipped results use.
+    """
 
     first_scale: float = 0.5  # first scale tried
     growth: float = 2.0  # factor between growing steps
     max_scale: float = 64.0  # no flip at this L∞ -> failed ("robust")
     tolerance: float = 0.05  # binary search stops when hi - lo <= tolerance
-    overshoot: float = 0.02  # DeepFool: push the accumulated step this much past the boundary
-    max_iterations: int = 20  # DeepFool: linearised steps at most
-    steps: int = 10  # iterative FFA: gradient steps at most
-    step_size: float = 1.0  # iterative FFA: L∞ of each step, grey levels
 
     def __post_init__(self) -> None:
         if not (0 < self.first_scale <= self.max_scale) or self.growth <= 1 or self.tolerance <= 0:
             raise ValueError("need 0 < first_scale <= max_scale, growth > 1 and tolerance > 0")
-        if self.max_iterations < 1 or self.steps < 1 or self.step_size <= 0 or self.overshoot < 0:
-            raise ValueError("need max_iterations >= 1, steps >= 1, step_size > 0 and overshoot >= 0")
 
 
 def perturb(images: torch.Tensor, direction: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -78,7 +76,7 @@ class _State:
     history: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per iteration: (samples, scales, scores)
 
 
-def _start(score_before: np.ndarray, target: np.ndarray, direction: torch.Tensor, params: AttackParams) -> _State:
+def _start(score_before: np.ndarray, target: np.ndarray, direction: torch.Tensor, params: SearchParams) -> _State:
     n = len(target)
     zero = (direction.flatten(1).abs().amax(dim=1) == 0).cpu().numpy()
     already = is_success(score_before, target)  # goal "correct" on a correctly classified image
@@ -93,7 +91,7 @@ def _start(score_before: np.ndarray, target: np.ndarray, direction: torch.Tensor
     )
 
 
-def _advance(state: _State, index: np.ndarray, scores: np.ndarray, flipped: np.ndarray, params: AttackParams) -> None:
+def _advance(state: _State, index: np.ndarray, scores: np.ndarray, flipped: np.ndarray, params: SearchParams) -> None:
     """Update the brackets of the samples just evaluated and choose each one's next scale (vectorised:
     the search runs thousands of samples at once, and a Python loop per sample cost more than the math)."""
     s = state.nxt[index].copy()
@@ -188,7 +186,7 @@ def scale_search(
     direction: torch.Tensor,
     target: np.ndarray,
     score_before: np.ndarray,
-    params: AttackParams,
+    params: SearchParams,
 ) -> tuple[np.ndarray, list[SearchTrace], int]:
     """Smallest flipping scale per sample (NaN = failed), the traces and the forward-pass count.
 
@@ -212,9 +210,13 @@ def scale_search(
     return found, _traces(state), forwards
 
 
-# direction_fn(scorer, x (B,3,H,W) float, target (B,) ±1 tensor, score_before (B,) tensor, params)
-#   -> (direction (B,3,H,W), forward passes, backward passes)
-DirectionFn = Callable[..., tuple[torch.Tensor, int, int]]
+class DirectionFn(Protocol):
+    """An attack's direction: (scorer, x (B, 3, H, W) float, target (B,) ±1, score_before (B,), params)
+    -> (direction (B, 3, H, W) at any scale, forward passes, backward passes)."""
+
+    def __call__(
+        self, scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before: torch.Tensor, params: Any, /
+    ) -> tuple[torch.Tensor, int, int]: ...
 
 
 def run_attack(
@@ -223,16 +225,15 @@ def run_attack(
     scorer: BankScorer,
     images: np.ndarray,
     targets: np.ndarray | None,
-    params: AttackParams | None = None,
+    params: SearchParams,
     goal: str = "flip",
 ) -> AttackResult:
     """Score, take the attack's direction, search the scale, and package an :class:`AttackResult`.
 
     images uint8 (B, H, W, 3); targets (B,) ±1 goal signs, or None for goal "flip" (the opposite of
-    each current prediction).
+    each current prediction). ``params`` is the attack's own parameter class (a :class:`SearchParams`).
     """
     started = time.perf_counter()
-    params = params or AttackParams()
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}, not {goal!r}")
     images = np.asarray(images)
@@ -281,7 +282,7 @@ def run_attack(
     )
 
 
-def growing_scales(params: AttackParams) -> list[float]:
+def growing_scales(params: SearchParams) -> list[float]:
     """The growing-phase grid (for docs and tests): first_scale · growth^k up to max_scale."""
     k = math.ceil(math.log(params.max_scale / params.first_scale, params.growth) - 1e-12)
     grid, s = [], np.float32(params.first_scale)

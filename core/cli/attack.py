@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ffa_lab.attacks import ATTACKS
+from ffa_lab.attacks import REGISTRY
 from ffa_lab.attacks.criteria import GOALS
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.run import attack_images
@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--models", required=True, help="model folder (one .safetensors per attribute)")
     parser.add_argument("--image", required=True, help="face image (aligned CelebA framing unless --align)")
     parser.add_argument("--attribute", required=True, help="attribute name, comma-separated names, or 'all'")
-    parser.add_argument("--method", choices=sorted(ATTACKS), default="ffa")
+    parser.add_argument("--method", choices=sorted(REGISTRY), default="ffa")
     parser.add_argument("--goal", choices=GOALS, default="flip")
     parser.add_argument(
         "--label",

@@ -31,12 +31,12 @@ def default_out(models: str, kind: str) -> str:
 
 
 def parse_attacks(spec: str) -> tuple[str, ...]:
-    from ffa_lab.attacks import ATTACKS
+    from ffa_lab.attacks import REGISTRY
 
     names = tuple(dict.fromkeys(s.strip().lower() for s in spec.split(",") if s.strip()))
-    unknown = [n for n in names if n not in ATTACKS]
+    unknown = [n for n in names if n not in REGISTRY]
     if not names or unknown:
-        raise UsageError(f"unknown attack {', '.join(unknown) or spec!r}; choose from {', '.join(ATTACKS)}")
+        raise UsageError(f"unknown attack {', '.join(unknown) or spec!r}; choose from {', '.join(REGISTRY)}")
     return names
 
 

@@ -41,9 +41,9 @@ def _valid(name: str, value: str) -> str | None:
         if name == "attr":
             return ATTRIBUTES[attribute_index(value)]
         if name == "attack":
-            from ffa_lab.attacks import ATTACKS
+            from ffa_lab.attacks import REGISTRY
 
-            return value.lower() if value.lower() in ATTACKS else None
+            return value.lower() if value.lower() in REGISTRY else None
     except ValueError:
         return None
     return None

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from ffa_lab.attacks import ATTACK_LABELS, ATTACKS
+from ffa_lab.attacks import REGISTRY
 from ffa_lab.ui import state
 from ffa_lab.views.flips import FlipAllView
 from ffa_lab.views.settings import DISPLAY_HEIGHT
@@ -39,9 +39,9 @@ def attribute_select(page: str, attributes: list[str], label: str = "Attribute",
 def attack_select(page: str, where=st) -> str:
     """Attack chooser (FFA first) following (and setting) the shared ``attack`` value."""
     wanted = state.get("attack")
-    value = wanted if wanted in ATTACKS else "ffa"
+    value = wanted if wanted in REGISTRY else "ffa"
     bound = state.bind(state.page_key(page, "attack"), value, lambda v: state.publish(attack=v))
-    value = where.selectbox("Attack", list(ATTACKS), format_func=ATTACK_LABELS.get, **bound)
+    value = where.selectbox("Attack", list(REGISTRY), format_func=lambda name: REGISTRY[name].label, **bound)
     state.publish(attack=value)
     return value
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from ffa_lab.attacks import ATTACK_LABELS, ATTACKS, AttackParams
+from ffa_lab.attacks import REGISTRY, DeepFoolParams, SearchParams
 from ffa_lab.attacks.criteria import is_success, prediction
 from ffa_lab.attacks.run import apply_scale, attack_all_attributes, attack_images
 from ffa_lab.attacks.scorer import BankScorer, to_nchw
@@ -19,7 +17,12 @@ from ffa_lab.models.bank import ArchConfig, AttributeBank
 from ffa_lab.models.evaluate import bank_scores
 
 ATTRS = ["Smiling", "Male"]
-PARAMS = AttackParams(max_scale=32.0, max_iterations=8, steps=6)
+SPECIFIC = {"deepfool": {"max_iterations": 8}, "iffa": {"steps": 6}}  # fewer steps: the tests stay fast
+
+
+def params_for(method: str, **override):
+    """The attack's own parameter class with a smaller search range for the tests."""
+    return REGISTRY[method].params_type(**{"max_scale": 32.0, **SPECIFIC.get(method, {}), **override})
 
 
 def make_bank(seed: int = 0) -> AttributeBank:
@@ -70,7 +73,7 @@ def images() -> np.ndarray:
 @pytest.fixture(scope="module")
 def results(bank, images):
     names = [ATTRS[i % 2] for i in range(len(images))]
-    return {m: attack_images(bank, images, names, method=m, params=PARAMS, compute_pass=False) for m in ATTACKS}
+    return {m: attack_images(bank, images, names, method=m, params=params_for(m), compute_pass=False) for m in REGISTRY}
 
 
 def rescore_png(bank: AttributeBank, image: np.ndarray, attribute: str) -> float:
@@ -80,10 +83,11 @@ def rescore_png(bank: AttributeBank, image: np.ndarray, attribute: str) -> float
 
 
 def test_registry_and_labels():
-    assert set(ATTACKS) == {"ffa", "fgs", "fgv", "deepfool", "iffa"} == set(ATTACK_LABELS)
+    assert set(REGISTRY) == {"ffa", "fgs", "fgv", "deepfool", "iffa"}
+    assert all(spec.name == name and spec.label for name, spec in REGISTRY.items())
 
 
-@pytest.mark.parametrize("method", sorted(ATTACKS))
+@pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_shapes_dtypes_and_ranges(method, results, images):
     r = results[method]
     assert r.method == method and r.goal == "flip" and len(r) == len(images)
@@ -98,7 +102,7 @@ def test_shapes_dtypes_and_ranges(method, results, images):
     assert len(r.trace) == len(images)
 
 
-@pytest.mark.parametrize("method", sorted(ATTACKS))
+@pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_success_survives_png_and_flips_the_sign(method, results, bank, images):
     r = results[method]
     assert r.success.sum() >= 2, f"{method} flipped too few samples to test anything"
@@ -111,7 +115,7 @@ def test_success_survives_png_and_flips_the_sign(method, results, bank, images):
             assert np.array_equal(apply_scale(images[i], r.direction[i], r.scale[i]), r.adversarial[i])
 
 
-@pytest.mark.parametrize("method", sorted(ATTACKS))
+@pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_found_scale_is_minimal_within_tolerance(method, results, bank, images):
     r = results[method]
     for i in np.flatnonzero(r.success):
@@ -121,7 +125,7 @@ def test_found_scale_is_minimal_within_tolerance(method, results, bank, images):
         assert flipped[trace.scales == r.scale[i]].all()
         lower = below.max()
         assert not flipped[trace.scales == lower].any()
-        assert r.scale[i] - lower <= PARAMS.tolerance + 1e-6
+        assert r.scale[i] - lower <= SearchParams().tolerance + 1e-6
         # re-derive the next smaller scale's integer image independently: it must not flip
         x = torch.from_numpy(images[i : i + 1].astype(np.float32))
         d = torch.from_numpy(r.direction[i : i + 1])
@@ -129,7 +133,7 @@ def test_found_scale_is_minimal_within_tolerance(method, results, bank, images):
         assert not is_success(rescore_png(bank, smaller, r.attributes[i]), r.target[i])
 
 
-@pytest.mark.parametrize("method", sorted(ATTACKS))
+@pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_trace_scores_are_the_scores_of_those_integer_images(method, results, bank, images):
     """Every (scale, score) of the trace, including steps the search skipped because the integer
     image equalled one already scored, is the bank's score of clip(round(x + s d))."""
@@ -146,20 +150,22 @@ def test_trace_scores_are_the_scores_of_those_integer_images(method, results, ba
         assert searched < sum(len(t.scales) - 1 for t in r.trace)
 
 
-@pytest.mark.parametrize("method", sorted(ATTACKS))
+@pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_same_input_same_result(method, results, bank, images):
     names = [ATTRS[i % 2] for i in range(len(images))]
-    again = attack_images(bank, images, names, method=method, params=PARAMS, compute_pass=False)
+    again = attack_images(bank, images, names, method=method, params=params_for(method), compute_pass=False)
     first = results[method]
     for field in ("adversarial", "success", "scale", "score_after", "direction"):
         np.testing.assert_array_equal(getattr(again, field), getattr(first, field))
 
 
-@pytest.mark.parametrize("method", sorted(ATTACKS))
+@pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_batched_equals_per_image(method, results, bank, images):
     batched = results[method]
     for i in range(len(images)):
-        single = attack_images(bank, images[i], batched.attributes[i], method=method, params=PARAMS, compute_pass=False)
+        single = attack_images(
+            bank, images[i], batched.attributes[i], method=method, params=params_for(method), compute_pass=False
+        )
         assert bool(single.success[0]) == bool(batched.success[i])
         np.testing.assert_allclose(single.scale[0], batched.scale[i], rtol=0, atol=1e-6, equal_nan=True)
         np.testing.assert_allclose(single.direction[0], batched.direction[i], atol=1e-4)
@@ -168,10 +174,10 @@ def test_batched_equals_per_image(method, results, bank, images):
 
 @pytest.mark.parametrize("method", ["ffa", "fgs"])
 def test_all_attributes_equals_one_by_one(method, bank, images):
-    together = attack_all_attributes(bank, images[0], method=method, params=PARAMS, compute_pass=False)
+    together = attack_all_attributes(bank, images[0], method=method, params=params_for(method), compute_pass=False)
     assert together.attributes == tuple(ATTRS)
     for k, name in enumerate(ATTRS):
-        alone = attack_images(bank, images[0], name, method=method, params=PARAMS, compute_pass=False)
+        alone = attack_images(bank, images[0], name, method=method, params=params_for(method), compute_pass=False)
         np.testing.assert_allclose(alone.scale[0], together.scale[k], atol=1e-6, equal_nan=True)
         assert alone.score_before[0] == pytest.approx(together.score_before[k], abs=1e-5)
 
@@ -179,8 +185,8 @@ def test_all_attributes_equals_one_by_one(method, bank, images):
 def test_ffa_points_to_the_boundary_where_fgv_cannot(bank, images):
     """|f| < 1: FGV's and FFA's unit directions coincide; |f| > 1: they are opposite (overshoot)."""
     names = [ATTRS[i % 2] for i in range(len(images))]
-    ffa = attack_images(bank, images, names, method="ffa", params=PARAMS, compute_pass=False)
-    fgv = attack_images(bank, images, names, method="fgv", params=PARAMS, compute_pass=False)
+    ffa = attack_images(bank, images, names, method="ffa", params=params_for("ffa"), compute_pass=False)
+    fgv = attack_images(bank, images, names, method="fgv", params=params_for("fgv"), compute_pass=False)
     over = np.abs(ffa.score_before) > 1
     assert over.any() and (~over).any(), "the fixture should have overshooting and ordinary samples"
     for i in range(len(images)):
@@ -194,7 +200,14 @@ def test_goal_correct_targets_the_label(bank, images):
     before = bank_scores(bank, images)[:, 0]
     labels = np.array([1, -1, 1, -1, 1, -1])
     r = attack_images(
-        bank, images, "Smiling", method="ffa", goal="correct", labels=labels, params=PARAMS, compute_pass=False
+        bank,
+        images,
+        "Smiling",
+        method="ffa",
+        goal="correct",
+        labels=labels,
+        params=params_for("ffa"),
+        compute_pass=False,
     )
     already = prediction(before) == labels
     assert r.goal == "correct" and (r.target == labels).all()
@@ -205,7 +218,7 @@ def test_goal_correct_targets_the_label(bank, images):
 
 
 def test_max_scale_failure_returns_the_strongest_image(bank, images):
-    tight = dataclasses.replace(PARAMS, first_scale=0.25, max_scale=0.5)
+    tight = params_for("fgs", first_scale=0.25, max_scale=0.5)
     r = attack_images(bank, images, "Male", method="fgs", params=tight, compute_pass=False)
     for i in np.flatnonzero(~r.success):
         assert np.isnan(r.scale[i]) and r.trace[i].scales.max() == pytest.approx(0.5)
@@ -213,9 +226,19 @@ def test_max_scale_failure_returns_the_strongest_image(bank, images):
 
 
 def test_growing_grid_and_params_validation():
-    assert growing_scales(AttackParams(first_scale=0.5, growth=2.0, max_scale=6.0)) == [0.5, 1.0, 2.0, 4.0, 6.0]
+    assert growing_scales(SearchParams(first_scale=0.5, growth=2.0, max_scale=6.0)) == [0.5, 1.0, 2.0, 4.0, 6.0]
     with pytest.raises(ValueError):
-        AttackParams(growth=1.0)
+        SearchParams(growth=1.0)
+    with pytest.raises(ValueError):
+        DeepFoolParams(max_iterations=0)
+
+
+def test_each_attack_has_its_own_parameter_class_and_refuses_another(bank, images):
+    assert REGISTRY["deepfool"].params_type is DeepFoolParams
+    assert all(REGISTRY[m].params_type is SearchParams for m in ("ffa", "fgs", "fgv"))
+    assert {name for name, spec in REGISTRY.items() if spec.in_paper} == {"ffa", "fgs", "fgv"}
+    with pytest.raises(TypeError, match="deepfool takes DeepFoolParams"):
+        attack_images(bank, images[:1], "Male", method="deepfool", params=params_for("iffa"), compute_pass=False)
 
 
 def test_scorer_matches_the_bank_and_its_gradients(bank, images):
@@ -270,7 +293,7 @@ def test_chunked_attack_equals_one_chunk(bank, images, results, monkeypatch):
     monkeypatch.setattr(run_module, "CHUNK", {"cpu": 4})
     monkeypatch.setattr(scorer_module, "MAX_PAIRS", {"cpu": 2})
     names = [ATTRS[i % 2] for i in range(len(images))]
-    chunked = attack_images(bank, images, names, method="ffa", params=PARAMS, compute_pass=True)
+    chunked = attack_images(bank, images, names, method="ffa", params=params_for("ffa"), compute_pass=True)
     whole = results["ffa"]
     assert chunked.attributes == whole.attributes and len(chunked.trace) == len(images)
     np.testing.assert_array_equal(chunked.success, whole.success)
