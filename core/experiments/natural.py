@@ -277,10 +277,6 @@ def _merge_into_folder(
 
 def training_setup(loaded: LoadedBank) -> TrainConfig:
     """The training configuration recorded in the bank's checkpoints (same for all networks)."""
-    if loaded.family != "per-attribute":
-        raise UsageError(
-            f"{loaded.folder}: --extra-epochs trains per-attribute banks only; this folder holds a {loaded.family} network"
-        )
     meta = loaded.metadata[loaded.attributes[0]].get("training")
     if not isinstance(meta, dict) or "arch" not in meta:
         raise ResultsError(f"{loaded.folder}: the checkpoints do not record their training configuration")
@@ -304,6 +300,10 @@ def run_extra_epochs(
     (of the images it trains on) that it still misclassifies. Writes and returns ``extra_epochs.json``."""
     if epochs <= 0:
         raise UsageError(f"extra epochs must be positive, not {epochs}")
+    if loaded.family != "per-attribute":
+        raise UsageError(
+            f"{loaded.folder}: --extra-epochs trains per-attribute banks only; this folder holds a {loaded.family} network"
+        )
     folder = Path(natural_folder)
     natural = read_natural(folder)
     if "train" not in natural.summary["splits"]:

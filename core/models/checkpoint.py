@@ -111,7 +111,11 @@ def read_checked_bytes(path: Path) -> bytes:
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"{path.name}: larger than {MAX_CHECKPOINT_BYTES // 2**20} MB; refused")
     data = path.read_bytes()
-    if data[:2] == b"\x80\x02" or data[:1] == b"\x80" or data[:4] == b"PK\x03\x04":
+    # a safetensors file is an 8-byte header length, then the JSON header: its first byte may well be
+    # 0x80 (a length of 128, 384, ...), so the pickle/zip magic is tested only on files that are not that
+    header_len = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+    looks_safetensors = data[8:9] == b"{" and 0 < header_len <= len(data) - 8
+    if not looks_safetensors and (data[:1] == b"\x80" or data[:4] == b"PK\x03\x04"):
         raise CheckpointError(f"{path.name}: this is a pickle/zip (torch.save) file; only safetensors is accepted")
     return data
 
