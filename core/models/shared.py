@@ -172,6 +172,15 @@ class SharedTrunkNet(ImageScoreModule):
         """(n,) score of image i under output ``outputs[i]`` only: one trunk pass per image."""
         return (self.features(images, cropped) * self.head_weight[outputs]).sum(1) + self.head_bias[outputs]
 
+    def grad_cam_layer(self) -> tuple[nn.Module, int, bool]:
+        """Where Grad-CAM looks (ffa_lab.explain.saliency.cam_layer): (module, input pixels per cell of its
+        output, whether a 2x2 pool follows). cnn: the last convolution, before the last pool; resnet: the
+        last residual block (stem pool and one stride 2 per later stage)."""
+        last = self.trunk[-1]
+        if self.arch.trunk == "cnn":
+            return last.convs[-1], 2 ** (len(self.arch.channels) - 1), True
+        return last, 2 ** len(self.arch.channels), False
+
     def fold_batchnorm(self) -> SharedTrunkNet:
         """Kept for the interface: eval-mode BatchNorm stays a module here (its cost is small next to
         the dense convolutions); returns ``self`` unchanged."""

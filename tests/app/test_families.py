@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from ffa_lab.data.attributes import ATTRIBUTES
@@ -50,3 +51,20 @@ def test_a_typed_folder_is_other_and_a_listed_one_is_recognised(monkeypatch, tmp
     assert problems(at) == [] and "multi-task network loaded" in _loaded_line(at)
     at.sidebar.text_input(key="_w_models").set_value("assets/models/default").run()
     assert at.sidebar.selectbox(key="_w_model_pick").value == "default (per-attribute)"
+
+
+@pytest.mark.parametrize("family", ["multi-task", "resnet"])
+def test_inspect_and_flip_work_on_each_shipped_family(monkeypatch, family):
+    folder = REPO / "assets" / "models" / family
+    if not (folder / SHARED_FILE).is_file():
+        pytest.skip(f"{folder} is not shipped")
+    monkeypatch.setenv("FFA_LAB_MODELS", str(folder))
+    at = page("pages/1_Inspect_Face.py").run()
+    assert problems(at) == [] and f"outputs of one {family} network loaded" in _loaded_line(at)
+    at = page("pages/2_Flip_Attribute.py").run()
+    at.radio(key="flip_source").set_value("portrait").run()
+    at.selectbox(key="flip_portrait").set_value("grace_hopper").run()
+    at.selectbox(key="flip_attr").set_value("Smiling").run()
+    at.selectbox(key="flip_attack").set_value("ffa").run()
+    assert problems(at) == []
+    assert at.sidebar.selectbox(key="_w_model_pick").value == f"{family} ({family})"
