@@ -4,7 +4,8 @@
         multi-task=assets/results/multi-task/study resnet=assets/results/resnet/study
 
 Per family: images, mean clean accuracy on the study's images, success of each attack (all successes
-and those with PASS ≥ τ), means over attributes. Then the Spearman rank correlation, between each pair
+and those with PASS ≥ τ), the mean rate at which an FFA flip changes another attribute's prediction
+(side effects), means over attributes. Then the Spearman rank correlation, between each pair
 of families, of the per-attribute robustness ranking (the study's own criterion, FFA success with
 PASS ≥ τ), over the attributes both attacked.
 """
@@ -31,15 +32,18 @@ def main(argv: list[str]) -> int:
     attacks = sorted({a for s in studies.values() for a in s["attacks"]}, key=["ffa", "fgs", "fgv"].index)
     tau = next(iter(studies.values()))["settings"]["tau"]
     head = " | ".join(f"{a.upper()} % | {a.upper()} PASS≥{tau} %" for a in attacks)
-    print(f"| family | images | clean acc % | {head} |")
-    print("|---|---|---|" + "---|---|" * len(attacks))
+    print(f"| family | images | clean acc % | {head} | FFA side-effect rate % |")
+    print("|---|---|---|" + "---|---|" * len(attacks) + "---|")
     for name, s in studies.items():
         attrs = s["attributes"]
         clean = np.mean([a["clean_accuracy"] for a in attrs.values()])
         cells = " | ".join(
             f"{_mean(attrs, 'success', a):.1f} | {_mean(attrs, 'success_pass99', a):.1f}" for a in attacks
         )
-        print(f"| {name} | {s['settings']['n_images']} | {clean:.2f} | {cells} |")
+        side = 100 * np.mean(
+            [a["side_effect_mean_rate"] for a in attrs.values() if a.get("side_effect_mean_rate") is not None]
+        )
+        print(f"| {name} | {s['settings']['n_images']} | {clean:.2f} | {cells} | {side:.2f} |")
     print()
     print(f"Spearman rank correlation of the per-attribute FFA success with PASS ≥ {tau}:\n")
     print("| families | attributes | ρ |")
