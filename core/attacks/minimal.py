@@ -46,6 +46,7 @@ from ffa_lab.attacks.distances import l2, linf
 from ffa_lab.attacks.result import AttackResult, SearchTrace
 from ffa_lab.attacks.scorer import BankScorer, to_nchw, to_nhwc
 from ffa_lab.attacks.search import SearchParams, perturb, scale_search, unit_linf
+from ffa_lab.attacks.spec import AttackSpec, Engine
 
 
 @dataclass(frozen=True)
@@ -230,3 +231,23 @@ def run_minimal_norm(
         target=targets,
         seconds=time.perf_counter() - started,
     )
+
+
+def minimal_norm_engine(p: float, path_fn: PathFn) -> Engine:
+    """The engine of a minimal-norm attack in the norm ``p`` (2 or inf) whose steps ``path_fn`` takes."""
+
+    def engine(
+        name: str, model: BankScorer, images: np.ndarray, targets: np.ndarray | None, params: SearchParams, goal: str
+    ) -> AttackResult:
+        if not isinstance(params, MinimalNormParams):
+            raise TypeError(f"{name} takes minimal-norm parameters, not {type(params).__name__}")
+        return run_minimal_norm(name, p, path_fn, model, images, targets, params, goal)
+
+    return engine
+
+
+def minimal_norm_attack(
+    name: str, label: str, path_fn: PathFn, params_type: type[MinimalNormParams], p: float
+) -> AttackSpec:
+    """The record of a minimal-norm attack in the norm ``p`` (2 or inf)."""
+    return AttackSpec(name, label, "minimal-norm", params_type, minimal_norm_engine(p, path_fn))
