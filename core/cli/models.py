@@ -50,7 +50,10 @@ def _list(args) -> int:
     from ffa_lab.models.checkpoint import load_bank
 
     loaded = load_bank(args.models)
-    print(f"{len(loaded.attributes)} network(s) in {loaded.folder}")
+    if loaded.family == "per-attribute":
+        print(f"{len(loaded.attributes)} network(s) in {loaded.folder} (family per-attribute)")
+    else:
+        print(f"one {loaded.family} network with {len(loaded.attributes)} outputs in {loaded.folder}")
     print(f"{'attribute':<22}{'val acc %':>10}{'balanced %':>12}{'n val':>8}  architecture")
     for name in loaded.attributes:
         meta = loaded.metadata[name]

@@ -53,6 +53,10 @@ def run_extra_epochs(
     (of the images it trains on) that it still misclassifies. Writes and returns ``extra_epochs.json``."""
     if epochs <= 0:
         raise UsageError(f"extra epochs must be positive, not {epochs}")
+    if loaded.family != "per-attribute":
+        raise UsageError(
+            f"{loaded.folder}: --extra-epochs trains per-attribute banks only; this folder holds a {loaded.family} network"
+        )
     folder = Path(natural_folder)
     natural = read_natural(folder)
     if "train" not in natural.summary["splits"]:

@@ -15,7 +15,8 @@ inside, differentiably, so attacks and heatmaps work on the dataset's own intege
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -89,15 +90,41 @@ def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:
     return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
-@dataclass
-class AttributeBank(nn.Module):
-    """G separate attribute networks evaluated together; ``attributes`` names them in order."""
+class ImageScoreModule(nn.Module):
+    """What every family's module shares: ``attributes`` (the G outputs), the in-module preprocessing
+    (:func:`crop_resize`, then per-channel normalisation by ``arch.mean`` / ``arch.std``)."""
 
     attributes: list[str]
-    arch: ArchConfig = field(default_factory=ArchConfig)
+    arch: Any  # ArchConfig or shared.SharedArch: crop, input_size, mean, std
 
-    def __post_init__(self) -> None:
-        nn.Module.__init__(self)
+    @property
+    def groups(self) -> int:
+        return len(self.attributes)
+
+    def _register_pixel_stats(self) -> None:
+        self.register_buffer("pixel_mean", torch.tensor(self.arch.mean).view(1, 3, 1, 1))
+        self.register_buffer("pixel_std", torch.tensor(self.arch.std).view(1, 3, 1, 1))
+
+    def preprocess(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
+        x = crop_resize(images.float(), self.arch, cropped)
+        return (x - self.pixel_mean) / self.pixel_std
+
+
+class AttributeBank(ImageScoreModule):
+    """G separate attribute networks evaluated together; ``attributes`` names them in order.
+
+    A plain module (identity equality and hashing, as every nn.Module): two banks with the same
+    attributes and architecture but different weights are different objects, never "equal".
+    Implements :class:`ffa_lab.models.family.AttributeModel`.
+    """
+
+    family = "per-attribute"
+    paired_input = True  # no parameter is shared: a (B, G, 3, H, W) input feeds image g to network g
+
+    def __init__(self, attributes: list[str], arch: ArchConfig | None = None) -> None:
+        super().__init__()
+        self.attributes = list(attributes)
+        self.arch = ArchConfig() if arch is None else arch
         groups, arch = len(self.attributes), self.arch
         convs, norms, c_in = [], [], 3
         for i, c_out in enumerate(arch.channels):
@@ -112,11 +139,8 @@ class AttributeBank(nn.Module):
         self.fc1_bias = nn.Parameter(torch.zeros(groups, arch.hidden))
         self.fc2_weight = nn.Parameter(torch.randn(groups, 1, arch.hidden) * (1.0 / arch.hidden) ** 0.5)
         self.fc2_bias = nn.Parameter(torch.zeros(groups, 1))
-        self.register_buffer("pixel_mean", torch.tensor(arch.mean).view(1, 3, 1, 1))
-        self.register_buffer("pixel_std", torch.tensor(arch.std).view(1, 3, 1, 1))
+        self._register_pixel_stats()
         self._folded = False
-
-    __hash__ = nn.Module.__hash__
 
     def _norm(self, i: int, x: torch.Tensor) -> torch.Tensor:
         return x if self._folded else self.norms[i](x)
@@ -139,15 +163,7 @@ class AttributeBank(nn.Module):
             norm.running_mean.zero_()
             norm.running_var.fill_(1.0 - norm.eps)
         self._folded = True
-        return self  # dataclass(eq=True) would make modules unhashable
-
-    @property
-    def groups(self) -> int:
-        return len(self.attributes)
-
-    def preprocess(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
-        x = crop_resize(images.float(), self.arch, cropped)
-        return (x - self.pixel_mean) / self.pixel_std
+        return self
 
     def forward(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
         """Scores (B, G); ``cropped``: images are already cut to :func:`crop_box` (see crop_resize)."""

@@ -18,7 +18,13 @@ from ffa_lab.data.celeba import CelebA
 from ffa_lab.models.checkpoint import LoadedBank
 from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.errors import message_for, show_error
-from ffa_lab.views.settings import DATASET_HELP, apply_torch_threads
+from ffa_lab.views.settings import (
+    DATASET_HELP,
+    apply_torch_threads,
+    chosen_model,
+    default_models_folder,
+    model_choices,
+)
 
 # The sidebar's navigation, drawn by :func:`sidebar` (.streamlit/config.toml hides Streamlit's own, whose first
 # entry is named after the file app.py, "app"). (script, label, icon); URL paths follow the file names.
@@ -71,16 +77,40 @@ def _folder_input(label: str, widget_key: str, name: str, help_text: str) -> str
     return links.control(st.sidebar.text_input, name, label, help=help_text, key=widget_key).strip()
 
 
+OTHER_FOLDER = "Other folder…"
+
+
+def _models_input() -> str:
+    """A list of the shipped and configured model folders (settings.model_choices) above the free-text
+    folder; picking from the list fills the folder, a typed folder that is not listed shows "Other
+    folder…". Returns the folder (remembered in ``cfg_models``)."""
+    st.session_state.setdefault("cfg_models", default_models_folder())
+    choices = model_choices()
+
+    def pick(label: str) -> None:
+        if label != OTHER_FOLDER:
+            st.session_state["cfg_models"] = dict(choices)[label]
+
+    st.sidebar.selectbox(
+        "Model",
+        [label for label, _ in choices] + [OTHER_FOLDER],
+        help="Shipped model folders (assets/models/) and $FFA_LAB_MODELS; or type any folder below.",
+        **state.bind("_w_model_pick", chosen_model(choices, st.session_state["cfg_models"]) or OTHER_FOLDER, pick),
+    )
+    return _folder_input(
+        "Model bank folder",
+        "_w_models",
+        "models",
+        "A folder of ffa-lab checkpoints (one .safetensors per attribute, or one model.safetensors). "
+        "Default: assets/models/default.",
+    )
+
+
 def sidebar() -> AppContext:
     """Render the shared sidebar (navigation, settings); load (cached) the bank and the dataset it names."""
     _navigation()
     st.sidebar.markdown("### ffa-lab settings")
-    models = _folder_input(
-        "Model bank folder",
-        "_w_models",
-        "models",
-        "A folder of ffa-lab checkpoints (one .safetensors per attribute). Default: assets/models/default.",
-    )
+    models = _models_input()
     data = _folder_input(
         "Dataset folder (CelebA layout)",
         "_w_dataset",
@@ -90,7 +120,8 @@ def sidebar() -> AppContext:
     loaded, model_key, bank_error = None, "", None
     try:
         loaded, model_key = cache.bank(models)
-        st.sidebar.success(f"{len(loaded.attributes)} attribute networks loaded", icon="✅")
+        what = "attribute networks" if loaded.family == "per-attribute" else f"outputs of one {loaded.family} network"
+        st.sidebar.success(f"{len(loaded.attributes)} {what} loaded", icon="✅")
         if loaded.refused:
             st.sidebar.warning(f"{len(loaded.refused)} file(s) refused: " + "; ".join(loaded.refused.values()))
     except Exception as exc:  # noqa: BLE001 - shown as a message, the page decides whether to stop

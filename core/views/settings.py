@@ -37,6 +37,32 @@ DATASET_HELP = (
 )
 
 
+def _same_folder(a: str | Path, b: str | Path) -> bool:
+    def normal(text: str | Path) -> Path:
+        path = Path(text).expanduser()
+        return (path if path.is_absolute() else REPO_ROOT / path).resolve()
+
+    return normal(a) == normal(b)
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """The model folders the sidebar lists, as (label, folder): every shipped ``assets/models/*`` that
+    holds checkpoints, then ``$FFA_LAB_MODELS`` when it is another folder. Labels name the family
+    (ffa_lab.models.checkpoint.folder_family), e.g. ``default (per-attribute)``."""
+    from ffa_lab.models.checkpoint import folder_family
+
+    folders = sorted(p for p in DEFAULT_MODELS.parent.glob("*") if p.is_dir() and any(p.glob("*.safetensors")))
+    configured = os.environ.get("FFA_LAB_MODELS")
+    if configured and not any(_same_folder(configured, f) for f in folders):
+        folders.append(Path(configured))
+    return [(f"{folder.name} ({folder_family(folder)})", str(folder)) for folder in folders]
+
+
+def chosen_model(choices: list[tuple[str, str]], folder: str) -> str | None:
+    """The label of ``folder`` among ``choices`` (relative paths from the repository root), or None."""
+    return next((label for label, candidate in choices if _same_folder(candidate, folder)), None)
+
+
 def default_dataset_folder() -> str:
     """The dataset folder the sidebar starts with: ``$FFA_LAB_CELEBA`` or empty (no dataset)."""
     return os.environ.get("FFA_LAB_CELEBA", "")
