@@ -44,4 +44,4 @@ def render(ctx: AppContext) -> None:
     )
 
 
-run_page("Compare attacks", "⚖️", render)
+run_page("Compare attacks", "⚖️", render, share=True)
