@@ -37,10 +37,11 @@ def render(ctx: AppContext) -> None:
             f"scale {fmt(view.scale)} · L2 {fmt(view.l2, 1)} · L∞ {fmt(view.linf, 0)} · PASS {fmt(view.pass_score, 4)}"
         )
         col.markdown(flip_sentence(view, method.upper()))
+    short = {name: spec.label.split(" (")[0] for name, spec in REGISTRY.items()}  # "Iterative FFA"
     for group in identical_groups(views):
-        st.info(identical_sentence(group), icon="🟰")
-    table = comparison_table(views)
-    st.dataframe(table, height=38 * (len(table) + 1), key="compare_table")
+        st.info(identical_sentence(group, short), icon="🟰")
+    table = comparison_table(views, short)
+    st.dataframe(table, height=35 * (len(table) + 1) + 3, key="compare_table")  # every row, no scrolling
     st.caption(
         "Every attack is judged the same way: the sign of the network's score on the saved integer image. "
         "Smaller scale / L2 / L∞ and higher PASS mean a less visible perturbation."

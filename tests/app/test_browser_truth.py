@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ffa_lab.report.colors import hex_rgb
+from tests.app import test_browser
 from tests.app.live_server import streamlit_server
 from tests.app.test_browser import ARTIFACTS, no_exception, settle
-from tests.app.test_browser import browser_page as _browser_page  # noqa: F401  (registers the fixture)
 
 pytestmark = pytest.mark.browser
-PINK = np.array(hex_rgb("#ffabab"), dtype=np.float64)
-BRIGHT_END = np.array(hex_rgb("#fcffa4"), dtype=np.float64)
+browser_page = test_browser.browser_page  # the same headless Chromium fixture
+PINK = np.array([255, 171, 171], dtype=np.float64)  # #ffabab, Streamlit's 4th categorical colour
+BRIGHT_END = np.array([252, 255, 164], dtype=np.float64)  # #fcffa4, inferno's (and our scale's) top
 
 
 @pytest.fixture
@@ -36,6 +36,7 @@ def heatmap_pixels(page, key: str, name: str) -> list[np.ndarray]:
     """RGB arrays (H, W, 3) of every plotly heatmap image inside the element keyed ``key``, as drawn."""
     chart = page.locator(f".st-key-{key}")
     chart.scroll_into_view_if_needed()
+    page.wait_for_selector(f".st-key-{key} g.hm image")  # plotly draws a chart once it is on screen
     page.wait_for_timeout(1500)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     chart.screenshot(path=str(ARTIFACTS / f"truth_{name}.png"))
@@ -92,12 +93,13 @@ def test_gallery_buttons_line_up_and_compare_table_fits(server, browser_page):
     page.goto(f"{server}/Compare_Attacks?face=portrait:astronaut&attr=Smiling")
     settle(page)
     no_exception(page, "compare")
-    table = page.locator(".st-key-compare_table")
+    table = page.locator('[data-testid="stDataFrame"]').first  # the page's only table
     table.scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
     table.screenshot(path=str(ARTIFACTS / "truth_compare_table.png"))
     overflow = page.evaluate(
-        "() => { const s = document.querySelector('.st-key-compare_table .dvn-scroller');"
-        " return s ? s.scrollWidth - s.clientWidth : -1; }"
+        "() => { const s = document.querySelector('[data-testid=\"stDataFrame\"] .dvn-scroller');"
+        " return s ? [s.scrollWidth - s.clientWidth, s.scrollHeight - s.clientHeight] : [-1, -1]; }"
     )
-    assert 0 <= overflow <= 1, f"the Compare table scrolls sideways by {overflow} px (columns cut off)"
+    assert 0 <= overflow[0] <= 1, f"the Compare table scrolls sideways by {overflow[0]} px (columns cut off)"
+    assert 0 <= overflow[1] <= 1, f"the Compare table scrolls down by {overflow[1]} px (rows cut off)"
