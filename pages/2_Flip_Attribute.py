@@ -82,7 +82,11 @@ def _numbers(view: FlipView) -> None:
     cols[3].metric("L∞ (grey levels)", fmt(view.linf, 0))
     cols[4].metric("PASS", fmt(view.pass_score, 4))
     cols[5].metric(
-        "After PNG save", "yes" if view.png_verified else "no", f"score {score_text(view.png_score)}", delta_color="off"
+        "After PNG save",
+        "yes" if view.png_verified else "no",
+        f"score {score_text(view.png_score)}",
+        delta_color="off",
+        delta_arrow="off",  # a score, not a change: no ↑/↓
     )
     st.caption(
         f"{view.forward_passes} forward and {view.backward_passes} backward passes, {view.seconds:.2f} s. "

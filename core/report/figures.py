@@ -160,14 +160,16 @@ def side_effect_heatmap(study: StudyResults) -> go.Figure:
 def mean_perturbation_heatmaps(study: StudyResults, attributes: list[str] | None = None, columns: int = 8) -> go.Figure:
     """Mean |δ| (grey levels) of FFA's successful perturbations per attribute: where each network is hit.
 
-    Colours: :data:`ffa_lab.report.colors.DELTA_COLORSCALE` from 0 (black) to the largest mean |δ| of all maps."""
+    Colours: :data:`ffa_lab.report.colors.DELTA_COLORSCALE` from 0 (black) to the largest mean |δ| of the
+    maps shown (one colour axis for all of them, so they compare directly)."""
     names = study.attributes
     chosen = attributes or names
     rows = int(np.ceil(len(chosen) / columns))
     figure = make_subplots(
         rows=rows, cols=columns, subplot_titles=chosen, horizontal_spacing=0.01, vertical_spacing=0.04
     )
-    top = float(np.nanmax(study.mean_perturbation)) if study.mean_perturbation.size else 1.0
+    shown = [study.mean_perturbation[names.index(name)] for name in chosen]
+    top = max((float(np.nanmax(m)) for m in shown if m.size), default=1.0)  # the brightest shown map's peak
     for k, name in enumerate(chosen):
         figure.add_trace(
             go.Heatmap(
@@ -181,8 +183,10 @@ def mean_perturbation_heatmaps(study: StudyResults, attributes: list[str] | None
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     figure.update_annotations(font_size=9)
+    axis = delta_coloraxis(top)
+    axis["colorbar"] |= {"len": 1.0, "thickness": 14, "title": {"text": "|δ| grey levels", "side": "right"}}
     return figure.update_layout(
-        coloraxis=delta_coloraxis(top),
+        coloraxis=axis,
         height=190 * rows + 80,
         title="Mean |δ| of FFA perturbations per attribute",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 
 from ffa_lab.data.images import encode_png
 from tests.app.test_pages import DATASET_FACE, metric, page, problems
@@ -40,6 +41,9 @@ def test_flip_metric_arrow_follows_the_score_and_a_sentence_explains_it():
     assert SCORE.match(score.value) and SCORE.match(change) and SCORE.match(before)
     assert change.startswith("-") == (after < float(before)), f"{score.delta} for {before} -> {after}"
     assert float(change) == pytest.approx(after - float(before), abs=2e-3)
+    arrow = Metric.MetricDirection.DOWN if after < float(before) else Metric.MetricDirection.UP
+    assert score.proto.direction == arrow, "the arrow Streamlit draws follows the score"
+    assert metric(at, "After PNG save").proto.direction == Metric.MetricDirection.NONE, "a score, not a change"
     was, now = ("smiling", "not smiling") if float(before) >= 0 else ("not smiling", "smiling")
     sentences = [m.value for m in at.markdown if m.value.startswith("The network said")]
     assert sentences and f"said *{was}*" in sentences[0] and f"now says *{now}*" in sentences[0]

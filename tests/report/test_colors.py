@@ -79,6 +79,9 @@ def test_dashboard_maps_zero_black_maximum_brightest():
     axis = figure.layout.coloraxis
     top = float(np.nanmax(study.mean_perturbation))
     assert axis.cmin == 0 and axis.cmax == pytest.approx(top)
+    some = figures.mean_perturbation_heatmaps(study, study.attributes[:3])
+    peak = max(float(np.nanmax(study.mean_perturbation[k])) for k in range(3))
+    assert some.layout.coloraxis.cmax == pytest.approx(peak), "the brightest map shown reaches the bright end"
     for trace in figure.data:
         z = np.asarray(trace.z, dtype=np.float64)
         image, _ = _rendered_heatmap(trace, axis)
