@@ -4,10 +4,11 @@ import streamlit as st
 
 from ffa_lab.ui import cache
 from ffa_lab.ui.picker import face_picker
+from ffa_lab.ui.saliency import saliency_panel
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import show_image
-from ffa_lab.views.explain import padding_note
 from ffa_lab.views.plots import landmarks_figure, score_bars
+from ffa_lab.views.sentences import padding_note
 
 ALIGNERS = {
     "yunet": "YuNet detector (5 landmarks) + similarity warp onto the CelebA template",
@@ -43,6 +44,7 @@ def render(ctx: AppContext) -> None:
     st.plotly_chart(score_bars(loaded.attributes, scores, labels), key="inspect_scores")
     if labels is None:
         st.caption("Ground truth is shown for dataset faces only.")
+    saliency_panel(ctx, loaded.bank, face.aligned, "inspect")
 
 
 run_page("Inspect a face", "🔍", render)

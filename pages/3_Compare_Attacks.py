@@ -8,9 +8,9 @@ from ffa_lab.ui import cache
 from ffa_lab.ui.picker import face_picker
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import attribute_select, show_image
-from ffa_lab.views.compare import comparison_table
-from ffa_lab.views.explain import flip_sentence, identical_groups, identical_sentence
+from ffa_lab.views.compare import comparison_table, short_labels
 from ffa_lab.views.flips import amplified_perturbation
+from ffa_lab.views.sentences import flip_sentence, identical_groups, identical_sentence
 
 
 def render(ctx: AppContext) -> None:
@@ -37,7 +37,7 @@ def render(ctx: AppContext) -> None:
             f"scale {fmt(view.scale)} · L2 {fmt(view.l2, 1)} · L∞ {fmt(view.linf, 0)} · PASS {fmt(view.pass_score, 4)}"
         )
         col.markdown(flip_sentence(view, method.upper()))
-    short = {name: spec.label.split(" (")[0] for name, spec in REGISTRY.items()}  # "Iterative FFA"
+    short = short_labels({name: spec.label for name, spec in REGISTRY.items()})  # "Iterative FFA", "FMN L∞"
     for group in identical_groups(views):
         st.info(identical_sentence(group, short), icon="🟰")
     table = comparison_table(views, short)

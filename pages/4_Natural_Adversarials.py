@@ -9,8 +9,8 @@ from ffa_lab.ui import cache, state
 from ffa_lab.ui.errors import guarded
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import attribute_select, show_image
-from ffa_lab.views.explain import NATURAL_INTRO
 from ffa_lab.views.gallery import SORT_KEYS, GalleryFilter, filter_rows, mine, summary_table
+from ffa_lab.views.sentences import NATURAL_INTRO
 from ffa_lab.views.settings import results_root
 
 PER_PAGE = 24

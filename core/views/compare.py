@@ -45,6 +45,18 @@ def _cells(view: FlipView) -> list[str]:
     ]
 
 
+def short_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Column names from registry labels: the part before " (" ("Iterative FFA"); where two attacks would
+    share one ("FMN"), each gets the last item of its parenthesis ("FMN L2", "FMN L∞"), else its name."""
+    first = {name: label.split(" (")[0] for name, label in labels.items()}
+    short = dict(first)
+    for name, label in labels.items():
+        if list(first.values()).count(first[name]) > 1:
+            detail = label.rstrip(")").split(",")[-1].strip() if "," in label else name
+            short[name] = f"{first[name]} {detail}"
+    return short
+
+
 def comparison_table(views: dict[str, FlipView], labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Measures (:data:`MEASURES`, the index, named 'measure') x attacks (columns named by ``labels`` or
     the registry name in capitals), all text."""

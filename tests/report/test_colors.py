@@ -89,3 +89,14 @@ def test_dashboard_maps_zero_black_maximum_brightest():
     hottest = max(figure.data, key=lambda t: float(np.nanmax(t.z)))
     image, scale = _rendered_heatmap(hottest, axis)
     _check(image, np.asarray(hottest.z, dtype=np.float64), scale)
+
+
+def test_saliency_dashboard_uses_the_same_delta_scale():
+    """The dashboard's "where each network looks" figure draws mean |δ| with the one scale too."""
+    from ffa_lab.report.saliency_figures import ROWS
+
+    delta_rows = [scale for title, scale in ROWS if "|δ|" in title]
+    assert delta_rows == [DELTA_COLORSCALE]
+    for _, scale in ROWS:
+        if isinstance(scale, list):
+            assert not any(is_streamlit_placeholder(color) for _, color in scale)

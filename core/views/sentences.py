@@ -121,6 +121,8 @@ def identical_sentence(group: list[str], labels: dict[str, str] | None = None) -
         parts.append(WHY_ITERATIVE)
     if "fgs" in group:
         parts.append(WHY_SIGN)
+    if len(parts) == 1:  # attacks with no shared direction to point at (e.g. the minimal-norm ones)
+        parts.append("They returned the same adversarial image (all results are whole grey levels).")
     return " ".join(parts)
 
 

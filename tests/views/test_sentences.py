@@ -1,4 +1,4 @@
-"""Plain sentences (ffa_lab.views.explain), the Compare table (views.compare), the flip-all files
+"""Plain sentences (ffa_lab.views.sentences), the Compare table (views.compare), the flip-all files
 (views.exports) and the Home page's accuracy provenance (views.bankinfo)."""
 
 from __future__ import annotations
@@ -13,44 +13,44 @@ import pytest
 
 from ffa_lab.data.images import decode_image
 from ffa_lab.models.checkpoint import load_bank, save_bank
-from ffa_lab.views import bankinfo, explain, exports, flips
-from ffa_lab.views.compare import MEASURES, comparison_table
+from ffa_lab.views import bankinfo, exports, flips, sentences
+from ffa_lab.views.compare import MEASURES, comparison_table, short_labels
 from tests.views.test_flips import bank, face, view  # noqa: F401  (fixtures: a tiny bank near its boundary)
 
 
 def test_flip_sentence_says_what_changed_in_words(view):  # noqa: F811
     flipped = replace(view, success=True, score_before=0.708, score_after=-0.21, linf=7.0, pass_score=0.9991)
-    text = explain.flip_sentence(flipped, "FFA")
+    text = sentences.flip_sentence(flipped, "FFA")
     assert "said *smiling* (score +0.708) and now says *not smiling* (score -0.210)" in text
     assert "differ by at most 7 grey levels" in text and "look identical (PASS 0.9991" in text
-    visible = explain.flip_sentence(replace(flipped, pass_score=0.93), "FFA")
+    visible = sentences.flip_sentence(replace(flipped, pass_score=0.93), "FFA")
     assert "differ visibly (PASS 0.9300)" in visible
-    failed = explain.flip_sentence(replace(view, success=False, score_before=-2.0, score_after=-1.5, linf=64.0))
+    failed = sentences.flip_sentence(replace(view, success=False, score_before=-2.0, score_after=-1.5, linf=64.0))
     assert "could not change the network's answer: it still says *not smiling*" in failed and "64 grey levels" in failed
 
 
 def test_score_metric_delta_points_down_when_the_score_went_down(view):  # noqa: F811
-    value, delta = explain.score_metric(replace(view, score_before=0.708, score_after=-0.002))
+    value, delta = sentences.score_metric(replace(view, score_before=0.708, score_after=-0.002))
     assert value == "-0.002" and delta == "-0.710 from +0.708", "Streamlit draws ↓ for a delta starting with '-'"
-    _, up = explain.score_metric(replace(view, score_before=-0.3, score_after=0.01))
+    _, up = sentences.score_metric(replace(view, score_before=-0.3, score_after=0.01))
     assert up.startswith("+0.310")
 
 
 def test_identical_attacks_are_explained(view):  # noqa: F811
     views = {"ffa": view, "fgs": replace(view, l2=view.l2 + 5), "fgv": view, "deepfool": replace(view, scale=9.9)}
-    groups = explain.identical_groups(views)
+    groups = sentences.identical_groups(views)
     assert groups == [["ffa", "fgv"]]
-    text = explain.identical_sentence(groups[0])
+    text = sentences.identical_sentence(groups[0])
     assert text.startswith("FFA and FGV gave identical numbers.")
     assert "multiples of the same gradient ∇f(x)" in text and "|f(x)| < 1" in text and "|f(x)| > 1" in text
-    assert "DeepFool" in explain.identical_sentence(["ffa", "fgv", "deepfool"])
-    assert explain.identical_groups({"ffa": view, "fgs": replace(view, linf=view.linf + 1)}) == []
+    assert "DeepFool" in sentences.identical_sentence(["ffa", "fgv", "deepfool"])
+    assert sentences.identical_groups({"ffa": view, "fgs": replace(view, linf=view.linf + 1)}) == []
 
 
 def test_padding_note_and_natural_intro():
-    assert explain.padding_note(0.0) is None and explain.padding_note(0.005) is None
-    assert explain.padding_note(0.23).startswith("23 % of the aligned crop lies outside the photo")
-    assert "Hendrycks" in explain.NATURAL_INTRO and "different idea" in explain.NATURAL_INTRO
+    assert sentences.padding_note(0.0) is None and sentences.padding_note(0.005) is None
+    assert sentences.padding_note(0.23).startswith("23 % of the aligned crop lies outside the photo")
+    assert "Hendrycks" in sentences.NATURAL_INTRO and "different idea" in sentences.NATURAL_INTRO
 
 
 def test_comparison_table_has_one_column_per_attack(view):  # noqa: F811
@@ -58,6 +58,18 @@ def test_comparison_table_has_one_column_per_attack(view):  # noqa: F811
     assert list(table.columns) == ["FFA", "FGS"] and tuple(table.index) == MEASURES
     assert table.loc["flipped", "FGS"] == "no" and table.loc["scale (grey levels)", "FGS"].startswith("—")
     assert all(isinstance(v, str) for v in table.to_numpy().ravel()), "one text format, no mixed dtypes"
+
+
+def test_short_labels_are_unique():
+    labels = {
+        "iffa": "Iterative FFA (our extension)",
+        "fmn": "FMN (fast minimum-norm, L2)",
+        "fmn-linf": "FMN (fast, L∞)",
+    }
+    assert short_labels(labels) == {"iffa": "Iterative FFA", "fmn": "FMN L2", "fmn-linf": "FMN L∞"}
+    assert sentences.identical_sentence(["ddn", "fmn"]).endswith(
+        "returned the same adversarial image (all results are whole grey levels)."
+    )
 
 
 def test_flip_all_downloads(bank, face):  # noqa: F811
