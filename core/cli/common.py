@@ -10,6 +10,7 @@ import torch
 
 from ffa_lab.errors import UsageError
 from ffa_lab.models.checkpoint import atomic_write_bytes
+from ffa_lab.models.shipped import DEFAULT_MODELS, ENV_MODELS, default_models_folder
 
 
 def resolve_device(name: str) -> str:
@@ -20,6 +21,16 @@ def resolve_device(name: str) -> str:
     if name not in ("cpu", "cuda"):
         raise UsageError(f"--device must be auto, cpu or cuda, not {name!r}")
     return name
+
+
+def add_models_argument(parser, what: str = "model folder (one .safetensors per attribute)") -> None:
+    """``--models DIR``, by default ``$FFA_LAB_MODELS`` or the shipped bank (ffa_lab.models.shipped), found
+    from the installed package rather than the current directory, as in the app."""
+    parser.add_argument(
+        "--models",
+        default=default_models_folder(),
+        help=f"{what} (default: ${ENV_MODELS} if set, else the shipped bank {DEFAULT_MODELS})",
+    )
 
 
 def write_json(path: str | Path | None, document: dict) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ffa_lab.cli.common import progress_bar
 from ffa_lab.cli.study import add_common, open_inputs, positive, run_sharded
-from ffa_lab.experiments.natural import NaturalConfig, run_extra_epochs, run_natural
+from ffa_lab.experiments.extra_epochs import run_extra_epochs
+from ffa_lab.experiments.natural import NaturalConfig, run_natural
 
 
 def add_arguments(parser) -> None:

@@ -8,15 +8,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ffa_lab.cli.common import progress_bar, resolve_device
+from ffa_lab.cli.common import add_models_argument, progress_bar, resolve_device
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.celeba import load_celeba
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments import distributed
 from ffa_lab.experiments.study import StudyConfig, run_study
 from ffa_lab.models.checkpoint import load_bank
-
-DEFAULT_MODELS = "assets/models/default"
 
 
 def default_celeba() -> str:
@@ -48,7 +46,7 @@ def positive(value: str) -> int:
 
 
 def add_common(parser, kind: str) -> None:
-    parser.add_argument("--models", default=DEFAULT_MODELS, help=f"model folder (default {DEFAULT_MODELS})")
+    add_models_argument(parser)
     parser.add_argument(
         "--celeba", default=None, help="CelebA-layout folder (default $FFA_SHARED/celeba or ../shared/celeba)"
     )

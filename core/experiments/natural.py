@@ -1,16 +1,12 @@
-"""Natural adversarial samples (Rozsa et al. 2016, § 6; method notes § 7) and additional epochs.
+"""Natural adversarial samples (Rozsa et al. 2016, § 6; method notes § 7).
 
 For every image of a split and every attribute its network gets wrong, FFA is aimed at the *true*
 label (goal "correct"): the smallest correcting perturbation along the FFA direction. The image is a
 natural adversarial sample when a correction exists and PASS >= ``tau`` (default 0.99): an
 imperceptible change makes the network right. Results per split go into one natural folder
-(core/experiments/results.py); running another split adds to it.
-
-Additional epochs (:func:`run_extra_epochs`): the bank is trained K more epochs on the unchanged
-training images (the part of the train split it was trained on, not its validation hold-out), with
-:func:`ffa_lab.models.train.train_epochs` at a constant learning rate ``lr_factor`` x the original peak rate,
-then recalibrated on the same hold-out as in training. Reported per attribute: how many of the
-training-set natural adversarial samples are still misclassified by the retrained network.
+(core/experiments/results.py); running another split adds to it. Additional epochs on the training
+images, counting the training-set samples still misclassified: ffa_lab.experiments.extra_epochs
+(:func:`run_extra_epochs`, re-exported here).
 """
 
 from __future__ import annotations
@@ -23,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA, load_celeba
 from ffa_lab.data.imagecache import load_images
-from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import SINGLE, Distributed
+from ffa_lab.experiments.extra_epochs import run_extra_epochs as run_extra_epochs  # re-exported
+from ffa_lab.experiments.progress import Stages, Step
 from ffa_lab.experiments.results import (
     NATURAL_COLUMNS,
     SAMPLES_FILE,
@@ -40,13 +36,11 @@ from ffa_lab.experiments.results import (
     write_csv,
     write_json,
 )
-from ffa_lab.experiments.selection import quartiles, select_split
+from ffa_lab.experiments.scorecache import attribute_scores, score_key
+from ffa_lab.experiments.selection import quartiles, select_images, select_split
 from ffa_lab.experiments.study import attack_batch
 from ffa_lab.experiments.units import PartStore, run_units
 from ffa_lab.models.checkpoint import LoadedBank, load_bank
-from ffa_lab.models.evaluate import bank_scores
-from ffa_lab.models.metrics import calibrate_threshold
-from ffa_lab.models.train import TrainConfig, split_train_val, train_epochs
 
 PART_FIELDS = ("position", "success", "scale", "l2", "linf", "pass", "score_before", "score_after")
 
@@ -67,6 +61,28 @@ class NaturalConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if k != "device"}
 
 
+STAGES = ("Reading the images", "Scoring the images", "Correcting misclassified faces")
+
+
+def natural_settings(loaded: LoadedBank, data: CelebA, config: NaturalConfig) -> dict:
+    """What a finished split records as its settings; cheap (no image is read or scored), so a finished
+    run is recognised before any work (the app's repeated live mining, docs/app.md)."""
+    n_images = len(select_images(len(data.split_ids(config.split)), config.limit, config.seed))
+    return {
+        **config.to_json(),
+        "n_images": n_images,
+        "model_fingerprint": model_fingerprint(loaded.folder),
+        "data_fingerprint": data.fingerprint(),
+    }
+
+
+def finished_natural(out: str | Path, settings: dict, split: str) -> NaturalResults | None:
+    """The results in ``out`` when they hold ``split`` computed with exactly ``settings``, else None."""
+    if _finished_split_settings(Path(out), split) != settings:
+        return None
+    return read_natural(out)
+
+
 def run_natural(
     loaded: LoadedBank,
     data: CelebA,
@@ -79,26 +95,42 @@ def run_natural(
     force: bool = False,
     workers: int = 1,
     dist: Distributed = SINGLE,
+    score_cache: Path | None = None,
+    steps: Callable[[Step], None] | None = None,
 ) -> NaturalResults:
     """Mine natural adversarial samples of ``config.split`` into ``out`` (resumable); return the folder.
 
-    A split already in ``out`` with the same settings and models is kept as is unless ``force``;
+    A split already in ``out`` with the same settings and models is kept as is unless ``force`` (checked
+    before any image is read). An image is misclassified for an attribute when that attribute's own
+    network (``bank.subset([g])``, the one FFA attacks) gets its sign wrong; ``score_cache`` keeps those
+    scores on disk for later runs (ffa_lab.experiments.scorecache). ``progress(done, total)`` counts the
+    misclassified pairs attacked; ``steps`` gets every stage of :data:`STAGES` as
+    ffa_lab.experiments.progress.Step events (images read, scored, pairs corrected, with ETA).
     ``workers`` > 1 runs the (attribute, chunk) units in that many processes."""
     out, bank = Path(out), loaded.bank
-    with dist.main_first():  # rank 0 fills the image cache, the others memory-map it
-        split = select_split(bank, data, config, cache_dir)
-    ids, chosen, all_images, labels, scores = split.ids, split.chosen, split.all_images, split.labels, split.scores
-    wrong = (scores >= 0) != (labels == 1)
-    fingerprint = model_fingerprint(loaded.folder)
-    settings = {
-        **config.to_json(),
-        "n_images": len(ids),
-        "model_fingerprint": fingerprint,
-        "data_fingerprint": data.fingerprint(),
-    }
+    settings = natural_settings(loaded, data, config)
+    fingerprint = settings["model_fingerprint"]
     if dist.from_main(not force and _finished_split_settings(out, config.split) == settings):
         log(f"{out} already holds the {config.split} split with these settings and models; nothing to do")
         return read_natural(out)
+    stages = Stages(STAGES, steps or (lambda _step: None))
+    with dist.main_first():  # rank 0 fills the image cache, the others memory-map it
+        split = select_split(bank, data, config, cache_dir, score=False, progress=stages.counter(STAGES[0]))
+    stages.finish(STAGES[0], len(split.all_images))
+    ids, chosen, all_images, labels = split.ids, split.chosen, split.all_images, split.labels
+    key = score_key(fingerprint, data, config.split, config.device) if score_cache is not None else None
+    scores = attribute_scores(
+        bank,
+        all_images,
+        chosen,
+        config.attributes,
+        folder=score_cache,
+        key=key,
+        device=config.device,
+        progress=stages.counter(STAGES[1]),
+    )
+    stages.finish(STAGES[1])
+    wrong = (scores >= 0) != (labels == 1)  # columns of attributes not asked for are never read
     with dist.main_first():  # rank 0 checks or writes the store's settings first
         store = PartStore(out, settings, name=f"parts-{config.split}")
     units = []
@@ -112,6 +144,14 @@ def run_natural(
         dist.log(f"resuming: {finished}/{len(units)} units already done in {store.folder}", log)
     started = time.time()
     work = [(f"{a}__{k:06d}", (a, positions), len(positions)) for a, k, positions in units]
+    attacked = stages.counter(STAGES[2])
+    attacked(sum(n for name, _, n in work if store.has(name)), sum(n for _, _, n in work))
+
+    def unit_done(done: int, total: int) -> None:
+        attacked(done, total)
+        if progress is not None:
+            progress(done, total)
+
     context = {"bank": bank, "images": all_images, "chosen": chosen, "labels": labels, "config": config}
     builder_args = (str(loaded.folder), str(data.root), cache_dir and str(cache_dir), chosen, labels, config)
     run_units(
@@ -122,9 +162,10 @@ def run_natural(
         workers=workers,
         builder=natural_context,
         builder_args=builder_args,
-        progress=progress,
+        progress=unit_done,
         dist=dist,
     )
+    stages.finish(STAGES[2])
     if dist.is_main:  # every rank's parts are in the store: rank 0 merges them
         _merge_parts(
             store,
@@ -273,98 +314,3 @@ def _merge_into_folder(
     extra = out / "extra_epochs.json"
     if split == "train" and extra.is_file():
         extra.unlink()  # it counted the previous train-split samples
-
-
-def training_setup(loaded: LoadedBank) -> TrainConfig:
-    """The training configuration recorded in the bank's checkpoints (same for all networks)."""
-    meta = loaded.metadata[loaded.attributes[0]].get("training")
-    if not isinstance(meta, dict) or "arch" not in meta:
-        raise ResultsError(f"{loaded.folder}: the checkpoints do not record their training configuration")
-    known = {k: v for k, v in meta.items() if k in TrainConfig.__dataclass_fields__}
-    return TrainConfig.from_json(known)
-
-
-def run_extra_epochs(
-    loaded: LoadedBank,
-    data: CelebA,
-    natural_folder: str | Path,
-    epochs: int,
-    *,
-    lr_factor: float = 0.1,
-    device: str = "cpu",
-    cache_dir: Path | None = None,
-    progress: Callable[[int, int, int], None] | None = None,
-    log: Callable[[str], None] = print,
-) -> dict:
-    """Train a copy of the bank ``epochs`` more epochs; count the train-split natural adversarial samples
-    (of the images it trains on) that it still misclassifies. Writes and returns ``extra_epochs.json``."""
-    if epochs <= 0:
-        raise UsageError(f"extra epochs must be positive, not {epochs}")
-    folder = Path(natural_folder)
-    natural = read_natural(folder)
-    if "train" not in natural.summary["splits"]:
-        raise ResultsError(f"{folder}: no train split yet; run `ffa-lab natural --split train` first")
-    if natural.summary["model_fingerprint"] != model_fingerprint(loaded.folder):
-        raise ResultsError(f"{folder}: its results were computed with other models than {loaded.folder}")
-    config = training_setup(loaded)
-    ids = data.split_ids("train")[: config.limit] if config.limit else data.split_ids("train")
-    train_idx, val_idx = split_train_val(ids, config.val_fraction, config.seed)
-    images = load_images(data, ids, cache_dir)
-    names = [a for a in loaded.attributes if a in natural.summary["splits"]["train"]["attributes"]]
-    labels = data.labels_for(ids)[:, [ATTRIBUTES.index(a) for a in names]]
-    bank = loaded.bank.subset([loaded.attributes.index(a) for a in names]).to(device)  # a copy: trained below
-    lr = config.lr * lr_factor
-    started = time.time()
-    losses = train_epochs(
-        bank,
-        np.ascontiguousarray(images[train_idx]),
-        labels[train_idx],
-        config,
-        epochs,
-        lr=lr,
-        seed=config.seed + 1,
-        device=device,
-        progress=progress,
-    )
-    val_scores = bank_scores(bank, images[val_idx], device=device)
-    thresholds = [
-        calibrate_threshold(val_scores[:, g], labels[val_idx, g], config.balance_weight) for g in range(bank.groups)
-    ]
-    with torch.no_grad():
-        bank.fc2_bias -= torch.tensor(thresholds, device=bank.fc2_bias.device).view(-1, 1)
-    seconds = time.time() - started
-    trained = set(np.asarray(ids, dtype=object)[train_idx].tolist())
-    rows = natural.samples[(natural.samples["split"] == "train") & natural.samples["image_id"].isin(trained)]
-    position = {image_id: i for i, image_id in enumerate(ids)}
-    unique = sorted(set(rows["image_id"]))  # each image once: an image is often wrong on several attributes
-    scored = bank_scores(bank, images[[position[i] for i in unique]], device=device) if unique else None
-    slot = {image_id: k for k, image_id in enumerate(unique)}
-    after = scored[[slot[i] for i in rows["image_id"]]] if unique else None
-    per_attribute = {}
-    for g, attribute in enumerate(names):
-        mask = (rows["attribute"] == attribute).to_numpy()
-        still = ((after[mask, g] >= 0) != (rows["label"].to_numpy()[mask] == 1)) if after is not None else np.zeros(0)
-        is_natural = rows["natural"].to_numpy(dtype=bool)[mask]
-        per_attribute[attribute] = {
-            "natural_before": int(is_natural.sum()),
-            "natural_still_misclassified": int(still[is_natural].sum()),
-            "misclassified_before": int(mask.sum()),
-            "misclassified_still": int(still.sum()),
-        }
-    document = {
-        "format_version": 1,
-        "kind": "extra_epochs",
-        "K": epochs,
-        "lr": lr,
-        "lr_factor": lr_factor,
-        "epoch_losses": losses,
-        "seconds": round(seconds, 1),
-        "model_fingerprint": natural.summary["model_fingerprint"],
-        "training_images": len(train_idx),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "totals": {k: sum(v[k] for v in per_attribute.values()) for k in next(iter(per_attribute.values()))},
-        "attributes": per_attribute,
-    }
-    write_json(folder / "extra_epochs.json", document)
-    log(f"extra epochs: {epochs} in {seconds:.0f} s")
-    return document

@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODELS = REPO_ROOT / "assets" / "models" / "default"
+# the sidebar starts from the same bank as the CLI: $FFA_LAB_MODELS or assets/models/default of this repository
+from ffa_lab.models.shipped import DEFAULT_MODELS, REPO_ROOT, default_models_folder  # noqa: F401 - re-exported
+
 DEFAULT_RESULTS = REPO_ROOT / "assets" / "results" / "default"
 
 # Faces that are not from the dataset are aligned to the official CelebA frame (H, W).
@@ -34,11 +35,6 @@ DATASET_HELP = (
     "`list_attr_celeba.txt` and `list_eval_partition.txt`) into **Dataset folder** in the sidebar, or start "
     "the app with `FFA_LAB_CELEBA=/path/to/celeba streamlit run app.py`."
 )
-
-
-def default_models_folder() -> str:
-    """The model folder the sidebar starts with: ``$FFA_LAB_MODELS`` or the shipped default bank."""
-    return os.environ.get("FFA_LAB_MODELS") or str(DEFAULT_MODELS)
 
 
 def default_dataset_folder() -> str:
