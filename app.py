@@ -64,17 +64,28 @@ def _bank_section(ctx: AppContext) -> None:
     )
     docs = bankinfo.evaluations(loaded)
     if not docs:
-        st.caption("No accuracy is recorded for this bank (run `ffa-lab evaluate`).")
+        st.caption(
+            "No accuracy is recorded for this bank (run `ffa-lab evaluate --split test --json evaluation.json`)."
+        )
         return
     best = docs[0]
+    where = bankinfo.SPLIT_WORDS.get(best.split or "", "accuracy").split()[0]
     cols = st.columns(3)
-    cols[0].metric("Mean accuracy", f"{best.mean_accuracy:.1f} %")
+    cols[0].metric(f"Mean {where} accuracy", f"{best.mean_accuracy:.1f} %")
     if best.mean_balanced_accuracy is not None:
-        cols[1].metric("Mean balanced accuracy", f"{best.mean_balanced_accuracy:.1f} %")
+        cols[1].metric(f"Mean {where} balanced accuracy", f"{best.mean_balanced_accuracy:.1f} %")
     cols[2].metric("Paper-era anchor (MOON)", f"{bankinfo.ANCHORS_MEAN['MOON (Rudd et al. 2016)']:.1f} %")
-    st.caption(f"Accuracy from {best.source}" + (f", {best.n:,} images." if best.n else "."))
+    st.caption(f"Headline: {best.label}. MOON: the full CelebA test set, a much larger network (docs/models.md).")
+    if len(docs) > 1:
+        st.caption(
+            "Other accuracy figures for this bank, each from somewhere else: "
+            + "; ".join(f"{d.mean_accuracy:.1f} % on the {d.label}" for d in docs[1:])
+            + ". The robustness dashboard's clean accuracy is on the study's own test subset (it says which)."
+        )
     with st.expander("Per-attribute accuracy, beside the paper-era anchors"):
-        st.plotly_chart(figures.accuracy_vs_anchors(best.table["accuracy"].to_dict()), key="home_anchors")
+        st.plotly_chart(
+            figures.accuracy_vs_anchors(best.table["accuracy"].to_dict(), source=best.label), key="home_anchors"
+        )
         st.dataframe(best.table.round(2), height=300)
 
 

@@ -8,6 +8,7 @@ from ffa_lab.ui.saliency import saliency_panel
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import show_image
 from ffa_lab.views.plots import landmarks_figure, score_bars
+from ffa_lab.views.sentences import padding_note
 
 ALIGNERS = {
     "yunet": "YuNet detector (5 landmarks) + similarity warp onto the CelebA template",
@@ -34,6 +35,8 @@ def render(ctx: AppContext) -> None:
         st.markdown(f"**Alignment:** {ALIGNERS.get(face.aligner, face.aligner)}")
         if face.coarse:
             st.caption("Coarse alignment: install the YuNet model for precise landmarks (`ffa-lab models download`).")
+        if (note := padding_note(face.padded)) is not None:
+            st.warning(note, icon="🪞")
         if face.n_faces > 1:
             st.caption(f"{face.n_faces} faces were found; the largest is used.")
     scores = cache.scores(ctx.model_key, loaded.bank, face.aligned)

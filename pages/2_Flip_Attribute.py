@@ -3,14 +3,16 @@
 import streamlit as st
 
 from ffa_lab.attacks import REGISTRY
+from ffa_lab.report.numbers import fmt, score_text
 from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.picker import face_picker
 from ffa_lab.ui.saliency import saliency_panel
 from ffa_lab.ui.sidebar import AppContext, run_page
-from ffa_lab.ui.widgets import attack_select, attribute_select, flip_all_grid, fmt, score_text, show_image
+from ffa_lab.ui.widgets import attack_select, attribute_select, flip_all_grid, show_image
 from ffa_lab.views.flips import STRENGTHS, FlipView, amplified_perturbation, numbers_json, side_effects
 from ffa_lab.views.plots import delta_heatmap, scale_curve, side_effect_bars
 from ffa_lab.views.query import PARAMS
+from ffa_lab.views.sentences import flip_sentence, score_metric
 
 
 def render(ctx: AppContext) -> None:
@@ -33,6 +35,7 @@ def render(ctx: AppContext) -> None:
             f"{REGISTRY[method].label} did not flip **{name}** on this face up to scale {view.base_scale:.1f}: "
             f"its network is robust here along this direction. The images show the strongest perturbation tried."
         )
+    st.markdown(flip_sentence(view, method.upper()))
     strength = links.control(
         st.select_slider,
         "strength",
@@ -76,18 +79,18 @@ def _images(view: FlipView, strength: float) -> None:
 
 def _numbers(view: FlipView) -> None:
     cols = st.columns(6)
-    cols[0].metric(
-        "Score before → after",
-        f"{score_text(view.score_after)}",
-        f"from {score_text(view.score_before)}",
-        delta_color="off",
-    )
+    value, change = score_metric(view)
+    cols[0].metric("Score before → after", value, change, delta_color="off")
     cols[1].metric("Scale", fmt(view.scale))
     cols[2].metric("L2", fmt(view.l2, 1))
     cols[3].metric("L∞ (grey levels)", fmt(view.linf, 0))
     cols[4].metric("PASS", fmt(view.pass_score, 4))
     cols[5].metric(
-        "After PNG save", "yes" if view.png_verified else "no", f"score {score_text(view.png_score)}", delta_color="off"
+        "After PNG save",
+        "yes" if view.png_verified else "no",
+        f"score {score_text(view.png_score)}",
+        delta_color="off",
+        delta_arrow="off",  # a score, not a change: no ↑/↓
     )
     st.caption(
         f"{view.forward_passes} forward and {view.backward_passes} backward passes, {view.seconds:.2f} s. "
@@ -96,7 +99,7 @@ def _numbers(view: FlipView) -> None:
 
 
 def _downloads(view: FlipView, face_ref: str, models_folder: str) -> None:
-    stem = f"{face_ref.split(':', 1)[1].rsplit('.', 1)[0]}_{view.attribute}_{view.method}"
+    stem = f"{_face_stem(face_ref)}_{view.attribute}_{view.method}"
     left, right = st.columns(2)
     left.download_button(
         "Download the adversarial PNG" + (" (verified adversarial after saving)" if view.png_verified else ""),
@@ -125,7 +128,12 @@ def _flip_all(ctx: AppContext, bank, face, method: str) -> None:
     shown = st.session_state.get(shown_for) == wanted
     state.publish_url(all=shown)
     if shown:
-        flip_all_grid(cache.flip_all(ctx.model_key, bank, face.aligned, method))
+        flip_all_grid(cache.flip_all(ctx.model_key, bank, face.aligned, method), f"{_face_stem(face.ref)}_{method}")
+
+
+def _face_stem(face_ref: str) -> str:
+    """A file-name stem for a face reference: 'portrait:astronaut' -> 'astronaut', 'dataset:000123.jpg' -> '000123'."""
+    return face_ref.split(":", 1)[1].rsplit(".", 1)[0]
 
 
 run_page("Flip an attribute", "🎭", render, share=True)

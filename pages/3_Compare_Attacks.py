@@ -3,11 +3,14 @@
 import streamlit as st
 
 from ffa_lab.attacks import REGISTRY
+from ffa_lab.report.numbers import fmt, score_text
 from ffa_lab.ui import cache
 from ffa_lab.ui.picker import face_picker
 from ffa_lab.ui.sidebar import AppContext, run_page
-from ffa_lab.ui.widgets import attribute_select, fmt, score_text, show_image
-from ffa_lab.views.flips import amplified_perturbation, comparison_table
+from ffa_lab.ui.widgets import attribute_select, show_image
+from ffa_lab.views.compare import comparison_table, short_labels
+from ffa_lab.views.flips import amplified_perturbation
+from ffa_lab.views.sentences import flip_sentence, identical_groups, identical_sentence
 
 
 def render(ctx: AppContext) -> None:
@@ -33,11 +36,12 @@ def render(ctx: AppContext) -> None:
         col.caption(
             f"scale {fmt(view.scale)} · L2 {fmt(view.l2, 1)} · L∞ {fmt(view.linf, 0)} · PASS {fmt(view.pass_score, 4)}"
         )
-    st.dataframe(
-        comparison_table(views, {name: spec.label for name, spec in REGISTRY.items()}),
-        hide_index=True,
-        key="compare_table",
-    )
+        col.markdown(flip_sentence(view, method.upper()))
+    short = short_labels({name: spec.label for name, spec in REGISTRY.items()})  # "Iterative FFA", "FMN L∞"
+    for group in identical_groups(views):
+        st.info(identical_sentence(group, short), icon="🟰")
+    table = comparison_table(views, short)
+    st.dataframe(table, height=35 * (len(table) + 1) + 3, key="compare_table")  # every row, no scrolling
     st.caption(
         "Every attack is judged the same way: the sign of the network's score on the saved integer image. "
         "Smaller scale / L2 / L∞ and higher PASS mean a less visible perturbation."

@@ -7,12 +7,14 @@ import streamlit as st
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.experiments.progress import Step
 from ffa_lab.report import figures
+from ffa_lab.report.numbers import fmt, score_text
 from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.errors import guarded
 from ffa_lab.ui.sidebar import AppContext, run_page
-from ffa_lab.ui.widgets import attribute_select, fmt, score_text, show_image
+from ffa_lab.ui.widgets import attribute_select, show_image
 from ffa_lab.views.gallery import SORT_KEYS, GalleryFilter, filter_rows, mine, summary_table
 from ffa_lab.views.query import LIVE_LIMITS, MIN_PASS_STEPS
+from ffa_lab.views.sentences import NATURAL_INTRO
 from ffa_lab.views.settings import results_root
 
 PER_PAGE = 24
@@ -20,6 +22,7 @@ COLUMNS = 6
 
 
 def render(ctx: AppContext) -> None:
+    st.markdown(NATURAL_INTRO)
     source = links.control(
         st.radio,
         "results",
@@ -129,7 +132,10 @@ def _grid(ctx: AppContext, rows) -> None:
         page = links.control(st.number_input, "page", "Page", 1, pages, value=page, key="gallery_page")
     shown = rows.iloc[(page - 1) * PER_PAGE : page * PER_PAGE]
     for start in range(0, len(shown), COLUMNS):
-        for col, (_, row) in zip(st.columns(COLUMNS), shown.iloc[start : start + COLUMNS].iterrows(), strict=False):
+        cards = list(shown.iloc[start : start + COLUMNS].iterrows())
+        # faces and captions in one row, the buttons in a row of their own: captions of different
+        # lengths then cannot push one card's button below its neighbours'
+        for col, (_, row) in zip(st.columns(COLUMNS), cards, strict=False):
             face = guarded("Loading the face", cache.dataset_face, ctx.dataset_folder, row["image_id"])
             if face is None:
                 continue
@@ -139,6 +145,7 @@ def _grid(ctx: AppContext, rows) -> None:
                 f"score {score_text(row['score_before'])}→{score_text(row['score_after'])} · L∞ {fmt(row['linf'], 0)} · "
                 f"PASS {fmt(row['pass'], 4)}{' · natural' if row['natural'] else ''}"
             )
+        for col, (_, row) in zip(st.columns(COLUMNS), cards, strict=False):
             if col.button("Open in flip view", key=f"gallery_open_{row['split']}_{row['image_id']}_{row['attribute']}"):
                 face_ref = f"dataset:{row['image_id']}"
                 state.publish(face=face_ref, attr=row["attribute"], attack="ffa")

@@ -25,6 +25,10 @@ def render(ctx: AppContext) -> None:
         f"{', '.join(a.upper() for a in study.attacks)} · τ = {settings.get('tau')} · created "
         f"{study.summary.get('created')}"
     )
+    st.caption(
+        f"“Clean accuracy” on this page is measured on the {figures.study_subset_label(study.summary)} the study "
+        "attacked; the bank's headline accuracy (Home) is its evaluation on the whole test split."
+    )
     st.subheader("Per attribute, most robust first (click a column to sort)")
     table = figures.robustness_table(study)
     st.dataframe(table, hide_index=True, height=min(420, 35 * (len(table) + 1) + 3), key="dash_table")

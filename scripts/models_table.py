@@ -1,7 +1,8 @@
 """Write docs/models.md: the default bank's test evaluation beside the baselines and anchors.
 
-ffa-lab evaluate --models assets/models/default --celeba ../shared/celeba --split test --json r.json
-python scripts/models_table.py r.json > docs/models.md
+ffa-lab evaluate --models assets/models/default --celeba ../shared/celeba --split test \
+    --json assets/models/default/evaluation.json
+python scripts/models_table.py assets/models/default/evaluation.json > docs/models.md  (then the training record)
 """
 
 import json
@@ -38,8 +39,13 @@ def main(argv: list[str]) -> int:
     )
     print("on the 10,000 train-partition images of the shared CelebA subset (9,000 train + 1,000 validation),")
     print("evaluated on its 5,000 test images with")
-    print("`ffa-lab evaluate --models assets/models/default --celeba ../shared/celeba --split test --json r.json`;")
-    print("this page is `python scripts/models_table.py r.json > docs/models.md`.\n")
+    print(
+        "`ffa-lab evaluate --models assets/models/default --celeba ../shared/celeba --split test "
+        "--json assets/models/default/evaluation.json`."
+    )
+    print("That file ships inside the model folder: the app's Home page shows it as the bank's headline accuracy,")
+    print("with its split and image count (a model folder without it still loads; it is not a checkpoint).")
+    print("This page is `python scripts/models_table.py assets/models/default/evaluation.json > docs/models.md`.\n")
     print(
         f"**Mean accuracy {result['mean_accuracy']:.2f} %, mean balanced accuracy "
         f"{result['mean_balanced_accuracy']:.2f} %** (majority-class baseline {np.mean(majority_all):.2f} % / 50 %)."

@@ -24,6 +24,7 @@ from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.images import decode_image, encode_png
 from ffa_lab.errors import UsageError
 from ffa_lab.models.checkpoint import atomic_write_bytes, load_bank
+from ffa_lab.report.numbers import score_text
 
 
 def add_arguments(parser) -> None:
@@ -108,7 +109,7 @@ def _write_pngs(out: str, names: list[str], adversarial: np.ndarray) -> None:
 def format_table(result: AttackResult) -> str:
     """A readable fixed-width table of one attack's per-attribute numbers."""
     header = (
-        f"{'attribute':<20} {'before':>8} {'after':>8} {'flipped':>7} {'scale':>7} {'L2':>8} {'Linf':>5} {'PASS':>7}"
+        f"{'attribute':<20} {'before':>11} {'after':>11} {'flipped':>7} {'scale':>7} {'L2':>8} {'Linf':>5} {'PASS':>7}"
     )
     lines = [f"{result.method} ({result.goal})", header, "-" * len(header)]
     for i in range(len(result)):
@@ -116,7 +117,7 @@ def format_table(result: AttackResult) -> str:
         scale = "-" if row["scale"] is None else f"{row['scale']:.2f}"
         pass_text = "-" if row["pass"] is None else f"{row['pass']:.4f}"
         lines.append(
-            f"{row['attribute']:<20} {row['score_before']:>+8.3f} {row['score_after']:>+8.3f} "
+            f"{row['attribute']:<20} {score_text(row['score_before']):>11} {score_text(row['score_after']):>11} "
             f"{'yes' if row['success'] else 'no':>7} {scale:>7} {row['l2']:>8.1f} {row['linf']:>5.0f} {pass_text:>7}"
         )
     lines.append(f"flipped {int(result.success.sum())}/{len(result)} in {result.seconds:.2f} s")

@@ -10,6 +10,7 @@ import torch
 from ffa_lab.cli.common import add_models_argument, write_json
 from ffa_lab.data.images import decode_image
 from ffa_lab.models.checkpoint import load_bank
+from ffa_lab.report.numbers import prediction_text, score_text
 
 
 def add_arguments(parser) -> None:
@@ -41,6 +42,6 @@ def run(args) -> int:
     scores = score_image(loaded.bank, image)
     predictions = {name: 1 if value >= 0 else -1 for name, value in scores.items()}
     for name, value in scores.items():
-        print(f"{name:<22}{value:>+8.3f}  {'yes' if predictions[name] == 1 else 'no'}")
+        print(f"{name:<22}{score_text(value):>11}  {prediction_text(value)}")
     write_json(args.json, {"scores": {k: round(v, 6) for k, v in scores.items()}, "predictions": predictions})
     return 0

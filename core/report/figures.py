@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from ffa_lab.experiments.results import NaturalResults, StudyResults
 from ffa_lab.models.anchors import ANCHORS
+from ffa_lab.report.colors import delta_coloraxis
 
 METHOD_COLORS = {
     "ffa": "#d62728",
@@ -47,7 +48,7 @@ def robustness_table(study: StudyResults) -> pd.DataFrame:
         row = {
             "rank": rank,
             "attribute": name,
-            "clean accuracy %": entry.get("clean_accuracy"),
+            "clean accuracy % (study subset)": entry.get("clean_accuracy"),
             "attacked": entry.get("n_attacked"),
         }
         for method in study.attacks:
@@ -166,14 +167,18 @@ def side_effect_heatmap(study: StudyResults) -> go.Figure:
 
 
 def mean_perturbation_heatmaps(study: StudyResults, attributes: list[str] | None = None, columns: int = 8) -> go.Figure:
-    """Mean |δ| (grey levels) of FFA's successful perturbations per attribute: where each network is hit."""
+    """Mean |δ| (grey levels) of FFA's successful perturbations per attribute: where each network is hit.
+
+    Colours: :data:`ffa_lab.report.colors.DELTA_COLORSCALE` from 0 (black) to the largest mean |δ| of the
+    maps shown (one colour axis for all of them, so they compare directly)."""
     names = study.attributes
     chosen = attributes or names
     rows = int(np.ceil(len(chosen) / columns))
     figure = make_subplots(
         rows=rows, cols=columns, subplot_titles=chosen, horizontal_spacing=0.01, vertical_spacing=0.04
     )
-    top = float(np.nanmax(study.mean_perturbation)) if study.mean_perturbation.size else 1.0
+    shown = [study.mean_perturbation[names.index(name)] for name in chosen]
+    top = max((float(np.nanmax(m)) for m in shown if m.size), default=1.0)  # the brightest shown map's peak
     for k, name in enumerate(chosen):
         figure.add_trace(
             go.Heatmap(
@@ -187,8 +192,10 @@ def mean_perturbation_heatmaps(study: StudyResults, attributes: list[str] | None
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     figure.update_annotations(font_size=9)
+    axis = delta_coloraxis(top)
+    axis["colorbar"] |= {"len": 1.0, "thickness": 14, "title": {"text": "|δ| grey levels", "side": "right"}}
     return figure.update_layout(
-        coloraxis={"colorscale": "Inferno", "cmin": 0, "cmax": top or 1.0},
+        coloraxis=axis,
         height=190 * rows + 80,
         title="Mean |δ| of FFA perturbations per attribute",
     )
@@ -251,11 +258,21 @@ def extra_epochs_bars(natural: NaturalResults) -> go.Figure | None:
     )
 
 
-def accuracy_vs_anchors(evaluation: dict) -> go.Figure:
+def study_subset_label(summary: dict) -> str:
+    """Where a study's clean accuracy comes from: 'study's 1,000-image test subset (seed 0)'."""
+    settings = summary.get("settings") or {}
+    n, split, seed = settings.get("n_images"), settings.get("split", "?"), settings.get("seed")
+    count = f"{n:,}-image " if isinstance(n, int) else ""
+    return f"study's {count}{split} subset" + (f" (seed {seed})" if seed is not None else "")
+
+
+def accuracy_vs_anchors(evaluation: dict, source: str | None = None) -> go.Figure:
     """Per-attribute accuracy (%) against LNets+ANet and MOON (core/models/anchors.py).
 
     ``evaluation``: an ``ffa-lab evaluate`` JSON ({"attributes": {name: {"accuracy": ...}}}), a study
-    summary ({"attributes": {name: {"clean_accuracy": ...}}}) or a plain {name: accuracy} dict."""
+    summary ({"attributes": {name: {"clean_accuracy": ...}}}) or a plain {name: accuracy} dict.
+    ``source`` says where the numbers come from (split, image count); for a study summary it defaults
+    to the study's own subset, so no accuracy figure goes out without its provenance."""
     table = evaluation.get("attributes", evaluation)
     ours = {}
     for name, value in table.items():
@@ -273,8 +290,13 @@ def accuracy_vs_anchors(evaluation: dict) -> go.Figure:
     )
     mean = np.mean([ours[n] for n in names]) if names else float("nan")
     low = min([50.0] + [ours[n] - 5 for n in names])
+    if source is None and isinstance(evaluation.get("settings"), dict):
+        source = study_subset_label(evaluation)
+    title = f"Accuracy vs published (this bank: mean {mean:.2f}%)"
+    if source:
+        title += f"<br><sup>this bank on the {source}; published: full CelebA test set</sup>"
     return figure.update_layout(
-        title=f"Accuracy vs published (this bank: mean {mean:.2f}%)",
+        title=title,
         height=460,
         yaxis={"title": "accuracy %", "range": [low, 100]},
         xaxis={"tickangle": -60},

@@ -22,6 +22,7 @@ from ffa_lab.experiments.results import NaturalResults, ResultsError, StudyResul
 from ffa_lab.models.checkpoint import atomic_write_bytes
 from ffa_lab.report import figures
 from ffa_lab.report.markdown import render_markdown
+from ffa_lab.report.numbers import score_text
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _example(loaded, image: np.ndarray, attribute: str, goal: str, label: int | 
     adversarial = result.adversarial[0]
     shown, gain = perturbation_image(image, adversarial)
     caption = (
-        f"{attribute}: score {result.score_before[0]:+.3f} → {result.score_after[0]:+.3f}, "
+        f"{attribute}: score {score_text(result.score_before[0])} → {score_text(result.score_after[0])}, "
         f"scale {result.scale[0]:.2f}, L∞ {result.linf[0]:.0f}, L2 {result.l2[0]:.1f}, "
         f"PASS {result.pass_score[0]:.4f}; perturbation ×{gain:.0f}"
     )

@@ -9,9 +9,10 @@ from plotly.subplots import make_subplots
 from ffa_lab.experiments.results import StudyResults
 from ffa_lab.experiments.saliency_maps import MeanSaliency
 from ffa_lab.explain.display import EVIDENCE_COLORSCALE, EVIDENCE_TICKS, signed_unit
+from ffa_lab.report.colors import DELTA_COLORSCALE
 
 ROWS = (
-    ("mean |δ| of FFA (grey levels)", "Inferno"),
+    ("mean |δ| of FFA (grey levels)", DELTA_COLORSCALE),  # the one |δ| scale (zero black, ffa_lab.report.colors)
     ("mean |evidence| (÷ each map's peak)", "Viridis"),
     ("mean signed evidence", EVIDENCE_COLORSCALE),
     ("mean Grad-CAM", EVIDENCE_COLORSCALE),

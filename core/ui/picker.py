@@ -12,6 +12,7 @@ from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.ui import cache, state
 from ffa_lab.ui.errors import guarded
 from ffa_lab.ui.sidebar import AppContext
+from ffa_lab.views import faces_data
 from ffa_lab.views.faces_data import PreparedFace, bytes_ref, face_kind
 
 SOURCES = {"portrait": "Bundled portrait", "dataset": "CelebA dataset", "upload": "Upload", "camera": "Camera"}
@@ -119,10 +120,13 @@ def _dataset(ctx: AppContext, page: str, current: str) -> str | None:
         return None
     ids, total = found
     if current_id is not None and current_id not in ids and split == current_split:
-        ids = [current_id, *ids]  # the face chosen elsewhere (a link, the gallery) stays selectable
+        if faces_data.matches_filters(ctx.celeba, current_id, split, dict(conditions), search):
+            ids = [current_id, *ids]  # chosen elsewhere (a link, the gallery) and beyond the listed 500
+        elif ids:
+            st.caption(f"{current_id} does not match these filters; showing the first image that does.")
     if not ids:
         st.warning("No image matches these filters.")
         return None
-    wanted = current_id or ids[0]
+    wanted = current_id if current_id in ids else ids[0]
     label = f"Image ({total:,} match{'es' if total != 1 else ''}" + (", first 500 listed)" if total > len(ids) else ")")
     return f"dataset:{_select(label, ids, state.page_key(page, 'image'), wanted, 'dataset:')}"

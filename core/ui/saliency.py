@@ -10,11 +10,12 @@ from ffa_lab.experiments.results import StudyResults
 from ffa_lab.experiments.saliency_maps import read_mean_saliency
 from ffa_lab.explain.display import EVIDENCE_LEGEND
 from ffa_lab.models.bank import AttributeBank
+from ffa_lab.report.numbers import score_text
 from ffa_lab.report.saliency_figures import mean_saliency_heatmaps
 from ffa_lab.ui import cache
 from ffa_lab.ui.errors import guarded
 from ffa_lab.ui.sidebar import AppContext
-from ffa_lab.ui.widgets import attribute_select, score_text
+from ffa_lab.ui.widgets import attribute_select
 from ffa_lab.views import saliency
 from ffa_lab.views.flips import FlipView
 from ffa_lab.views.plots import delta_heatmap

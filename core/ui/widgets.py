@@ -9,7 +9,9 @@ import streamlit as st
 from PIL import Image
 
 from ffa_lab.attacks import REGISTRY
+from ffa_lab.report.numbers import fmt
 from ffa_lab.ui import state
+from ffa_lab.views.exports import display_order, flip_all_csv, flip_all_png
 from ffa_lab.views.flips import FlipAllView
 from ffa_lab.views.settings import DISPLAY_HEIGHT
 
@@ -46,27 +48,23 @@ def attack_select(page: str, where=st) -> str:
     return value
 
 
-def fmt(value: float, digits: int = 2, unit: str = "") -> str:
-    """A number for display; '—' for nan/None."""
-    if value is None or not np.isfinite(value):
-        return "—"
-    return f"{value:.{digits}f}{unit}"
-
-
-def score_text(score: float) -> str:
-    """A signed score that never rounds to a sign-less zero: -0.0002 shows as -2.07e-04, not -0.000."""
-    if not np.isfinite(score):
-        return "—"
-    return f"{score:+.3f}" if abs(score) >= 0.0005 else f"{score:+.2e}"
-
-
-def flip_all_grid(view: FlipAllView, columns: int = 8) -> None:
-    """Every attribute's adversarial for one face, with success, scale and PASS (✅ = flipped)."""
-    order = np.argsort(np.where(view.success, view.scale, np.inf), kind="stable")
+def flip_all_grid(view: FlipAllView, stem: str, columns: int = 8) -> None:
+    """Every attribute's adversarial for one face, with success, scale and PASS (✅ = flipped), and the
+    grid as a PNG and the numbers as a CSV to download (files named ``stem``_flip_all.png/.csv)."""
+    order = display_order(view)
     st.caption(
         f"{int(view.success.sum())}/{len(view.attributes)} attributes flipped; sorted by the scale needed "
         f"(smallest first); computed in {view.seconds:.1f} s."
     )
+    left, right = st.columns(2)
+    files = (
+        (left, "Download the grid (PNG)", lambda: flip_all_png(view), "png", "image/png"),
+        (right, "Download the numbers (CSV)", lambda: flip_all_csv(view), "csv", "text/csv"),
+    )
+    for where, label, build, suffix, mime in files:  # built only when clicked (a callable), no rerun
+        where.download_button(
+            label, build, f"{stem}_flip_all.{suffix}", mime, key=f"flip_all_{suffix}", on_click="ignore"
+        )
     for row_start in range(0, len(order), columns):
         cells = st.columns(columns)
         for cell, i in zip(cells, order[row_start : row_start + columns], strict=False):

@@ -23,6 +23,7 @@ from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.images import decode_image
 from ffa_lab.errors import UsageError
 from ffa_lab.faces.align import align_face
+from ffa_lab.faces.coverage import outside_fraction
 from ffa_lab.models.bank import AttributeBank
 from ffa_lab.models.evaluate import bank_scores
 from ffa_lab.views.settings import ALIGNED_SIZE
@@ -37,7 +38,8 @@ class PreparedFace:
     ``photo`` is the picture as given (uint8 RGB (H, W, 3)); ``aligned`` is what the bank sees (CelebA
     framing, uint8 (H, W, 3)); ``landmarks`` are the 5 detected points (5, 2) in ``photo`` pixels and
     ``box`` the face box (x, y, w, h), both None for dataset images; ``labels`` (40,) int8 ±1 is the
-    CelebA ground truth of dataset faces, else None.
+    CelebA ground truth of dataset faces, else None; ``padded`` is the fraction of ``aligned`` that lies
+    outside ``photo`` and was filled by reflecting it (ffa_lab.faces.coverage; 0 when no warp ran).
     """
 
     ref: str
@@ -51,6 +53,7 @@ class PreparedFace:
     n_faces: int = 1
     labels: np.ndarray | None = None
     split: str | None = None
+    padded: float = 0.0
 
     @property
     def kind(self) -> str:
@@ -94,6 +97,7 @@ def prepare_photo(ref: str, title: str, photo: np.ndarray, *, aligner: str = "au
         landmarks=None if face is None else np.asarray(face.landmarks, dtype=np.float32),
         box=None if face is None else tuple(int(v) for v in face.box),
         n_faces=len(result.faces),
+        padded=outside_fraction(result.transform, photo.shape, ALIGNED_SIZE),
     )
 
 
@@ -161,3 +165,12 @@ def filter_dataset(
         keep &= np.char.find(ids.astype(str), search.strip()) >= 0
     matches = ids[keep].tolist()
     return matches[:limit], len(matches)
+
+
+def matches_filters(celeba: CelebA, image_id: str, split: str, conditions: dict[int, int], search: str = "") -> bool:
+    """Does ``image_id`` pass the same filters as :func:`filter_dataset` (split, label conditions, id search)?"""
+    split_code = {"train": 0, "val": 1, "test": 2}[split]
+    if celeba.partition.get(image_id) != split_code or search.strip() not in image_id:
+        return False
+    labels = celeba.labels_for([image_id])[0]
+    return all(labels[index] == value for index, value in conditions.items())

@@ -275,27 +275,3 @@ def flip_all_view(
         pass_score=np.asarray(passes, dtype=np.float64),
         seconds=time.perf_counter() - started,
     )
-
-
-def comparison_table(views: dict[str, FlipView], labels: dict[str, str]):
-    """One row per attack: success, scale, distances, PASS, PNG check and cost (a pandas DataFrame)."""
-    import pandas as pd
-
-    return pd.DataFrame(
-        [
-            {
-                "attack": labels.get(method, method),
-                "flipped": v.success,
-                "score after": round(v.score_after, 4),
-                "scale": round(v.scale, 3) if np.isfinite(v.scale) else None,
-                "L2": round(v.l2, 2),
-                "L∞": round(v.linf, 1),
-                "PASS": round(v.pass_score, 5) if np.isfinite(v.pass_score) else None,
-                "adversarial after PNG": v.png_verified,
-                "forward passes": v.forward_passes,
-                "backward passes": v.backward_passes,
-                "seconds": round(v.seconds, 3),
-            }
-            for method, v in views.items()
-        ]
-    )

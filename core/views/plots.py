@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ffa_lab.report.colors import delta_coloraxis
+from ffa_lab.report.numbers import score_text
+
 POSITIVE, NEGATIVE, NEUTRAL = "#2b8a3e", "#c92a2a", "#868e96"
 LANDMARK_NAMES = ("left eye", "right eye", "nose", "left mouth", "right mouth")
 
@@ -30,7 +33,9 @@ def score_bars(
     names = list(attributes)
     colors = [POSITIVE if s >= 0 else NEGATIVE for s in scores]
     text = None
-    hover = [f"{n}: score {s:+.3f} → {'present' if s >= 0 else 'absent'}" for n, s in zip(names, scores, strict=True)]
+    hover = [
+        f"{n}: score {score_text(s)} → {'present' if s >= 0 else 'absent'}" for n, s in zip(names, scores, strict=True)
+    ]
     if labels is not None:
         right = (scores >= 0) == (np.asarray(labels) > 0)
         text = ["✓" if r else "✗" for r in right]
@@ -76,19 +81,20 @@ def landmarks_figure(photo: np.ndarray, landmarks: np.ndarray | None, box: tuple
 
 
 def delta_heatmap(original: np.ndarray, adversarial: np.ndarray, title: str = "|δ| per pixel") -> go.Figure:
-    """Per-pixel |δ| (max over colour channels) in grey levels, over a faded copy of the face."""
+    """Per-pixel |δ| (max over colour channels) in grey levels: unchanged pixels black, larger changes brighter.
+
+    Colours: :data:`ffa_lab.report.colors.DELTA_COLORSCALE` from 0 to the largest |δ| (the dashboard's scale).
+    """
     delta = np.abs(adversarial.astype(np.int16) - original.astype(np.int16)).max(axis=2)
-    faded = (0.35 * original.astype(np.float32) + 0.65 * 255).astype(np.uint8)
-    fig = go.Figure(go.Image(z=faded, hoverinfo="skip"))
-    fig.add_trace(
+    top = max(int(delta.max()), 1)
+    axis = delta_coloraxis(top)
+    fig = go.Figure(
         go.Heatmap(
-            z=np.where(delta > 0, delta, np.nan),
-            colorscale="Inferno",
-            reversescale=True,
-            zmin=0,
-            zmax=max(int(delta.max()), 1),
-            opacity=0.85,
-            colorbar=dict(title="grey levels"),
+            z=delta,
+            colorscale=axis["colorscale"],
+            zmin=axis["cmin"],
+            zmax=axis["cmax"],
+            colorbar=axis["colorbar"],
             hovertemplate="x %{x}, y %{y}: |δ| = %{z} grey levels<extra></extra>",
         )
     )
@@ -128,7 +134,7 @@ def side_effect_bars(rows: list[dict], attacked: str, top: int = 15) -> go.Figur
             y=[r["attribute"] for r in shown],
             orientation="h",
             marker_color=[NEGATIVE if r["flipped"] else NEUTRAL for r in shown],
-            hovertext=[f"{r['attribute']}: {r['before']:+.3f} → {r['after']:+.3f}" for r in shown],
+            hovertext=[f"{r['attribute']}: {score_text(r['before'])} → {score_text(r['after'])}" for r in shown],
             hoverinfo="text",
         )
     )

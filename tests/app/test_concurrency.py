@@ -15,7 +15,7 @@ import torch
 from PIL import Image, ImageEnhance
 
 from ffa_lab.models.checkpoint import load_bank
-from ffa_lab.ui.widgets import score_text
+from ffa_lab.report.numbers import score_text
 from ffa_lab.views.faces_data import prepare_bytes
 from ffa_lab.views.flips import flip_view
 from tests.app.live_server import streamlit_server

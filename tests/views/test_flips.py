@@ -11,7 +11,9 @@ import torch
 from ffa_lab.attacks.criteria import is_success
 from ffa_lab.data.images import decode_image
 from ffa_lab.models.evaluate import bank_scores
+from ffa_lab.report.numbers import score_text
 from ffa_lab.views import flips
+from ffa_lab.views.compare import comparison_table
 
 
 @pytest.fixture
@@ -82,8 +84,9 @@ def test_flip_all_and_comparison(bank, face):
     grid = flips.flip_all_view(bank, face, "ffa", compute_pass=False)
     assert grid.attributes == ("Smiling", "Male", "Young") and grid.adversarial.shape == (3, 40, 34, 3)
     views = {m: flips.flip_view(bank, face, "Male", m, compute_pass=False) for m in ("ffa", "fgs")}
-    table = flips.comparison_table(views, {"ffa": "FFA", "fgs": "FGS"})
-    assert list(table["attack"]) == ["FFA", "FGS"] and table["PASS"].isna().all()
+    table = comparison_table(views, {"ffa": "FFA", "fgs": "FGS"})
+    assert list(table.columns) == ["FFA", "FGS"] and list(table.loc["PASS"]) == ["—", "—"]  # no PASS computed
+    assert table.loc["score before", "FFA"] == score_text(views["ffa"].score_before)
 
 
 def test_unknown_attribute_is_a_clear_error(bank, face):
