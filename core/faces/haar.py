@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ffa_lab.data.images import shrink_to_side
+from ffa_lab.faces.geometry import TEMPLATE as _TEMPLATE
 
 MAX_SIDE = 800  # the cascades run on at most this size (area-downscaled)
 EYE_FACE_WIDTH = 200  # faces narrower than this (px) are enlarged for the eye search
@@ -25,8 +26,6 @@ ANGLES = (0.0, -15.0, 15.0, -30.0, 30.0)  # degrees; detections at several angle
 # 001001-001400 of ../shared/celeba upscaled x2, disjoint from the 32 evaluation images; medians over
 # 388 faces). The eye cascade's box centres were unbiased there (< 0.03 eye widths).
 HAAR_REL = np.array([[0.302, 0.381], [0.688, 0.381], [0.489, 0.612], [0.330, 0.780], [0.661, 0.779]])
-# CelebA's template (ffa_lab.faces.align.TEMPLATE), repeated here so this module does not import align.
-_TEMPLATE = np.array([[69, 111], [108, 111], [88, 136], [72, 152], [105, 152]], dtype=np.float64)
 
 
 @lru_cache(maxsize=2)
