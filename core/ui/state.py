@@ -2,8 +2,8 @@
 
 Shared across pages (one browser session): the face reference, the attribute and the attack, under
 the ``shared_*`` keys. Page-specific keys are prefixed with the page's name (``flip_…``, ``gallery_…``).
-The query string mirrors the shared values (``?face=portrait:astronaut&attr=Smiling&attack=ffa``) so a
-link opens the same view: a value in the URL that this session has not seen yet wins over the session.
+The query string mirrors the shared values (``?face=portrait:astronaut&attr=Smiling&attack=ffa``, plus
+``face_n`` = which face of a photo with several) so a link opens the same view: a value in the URL that this session has not seen yet wins over the session.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from ffa_lab.data.attributes import ATTRIBUTES, attribute_index
 from ffa_lab.views.faces_data import face_kind
 
 FACE, ATTR, ATTACK = "shared_face", "shared_attr", "shared_attack"
-QUERY_KEYS = {"face": FACE, "attr": ATTR, "attack": ATTACK}
-DEFAULTS = {FACE: "portrait:astronaut", ATTR: "Smiling", ATTACK: "ffa"}
+FACE_N = "shared_face_n"  # which detected face of the photo (0 = best ranked), as a string
+QUERY_KEYS = {"face": FACE, "attr": ATTR, "attack": ATTACK, "face_n": FACE_N}
+DEFAULTS = {FACE: "portrait:astronaut", ATTR: "Smiling", ATTACK: "ffa", FACE_N: "0"}
+FACE_N_OWNER = "_face_n_ref"  # the face reference the shared face number was chosen for
+MAX_FACE_N = 99
 UPLOADS = "shared_uploads"  # {face ref: (bytes, file name, already aligned)} of this session's uploads, newest last
 MAX_UPLOADS = 4
 
@@ -40,6 +43,8 @@ def _valid(name: str, value: str) -> str | None:
             return value
         if name == "attr":
             return ATTRIBUTES[attribute_index(value)]
+        if name == "face_n":
+            return str(int(value)) if value.isdigit() and int(value) <= MAX_FACE_N else None
         if name == "attack":
             from ffa_lab.attacks import ATTACKS
 
@@ -63,6 +68,8 @@ def apply_query_params() -> list[str]:
             rejected.append(f"{name}={value}")
         else:
             st.session_state[key] = canonical
+            if name == "face_n":  # a linked face number belongs to the linked face
+                st.session_state.pop(FACE_N_OWNER, None)
     return rejected
 
 
@@ -79,6 +86,16 @@ def publish(**values: str) -> None:
 def get(name: str) -> str:
     """The shared value ``name`` ('face', 'attr' or 'attack')."""
     return st.session_state[QUERY_KEYS[name]]
+
+
+def face_number(ref: str) -> int:
+    """The chosen face number of the photo ``ref``: the shared ``face_n`` while it belongs to ``ref`` (or came
+    with a link), else 0 again (another photo was picked)."""
+    owner = st.session_state.get(FACE_N_OWNER)
+    if owner is not None and owner != ref and get("face_n") != "0":
+        publish(face_n="0")
+    st.session_state[FACE_N_OWNER] = ref
+    return int(get("face_n"))
 
 
 def remember_upload(ref: str, data: bytes, filename: str, assume_aligned: bool = False) -> None:
