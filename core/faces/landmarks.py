@@ -1,6 +1,6 @@
 """The bundled 5-point landmark network: precise landmarks with no download (the path used without YuNet).
 
-A small CNN (:class:`LandmarkNet`, ~0.35 M parameters, weights in ``assets/landmarks/``, trained by
+A small CNN (:class:`LandmarkNet`, 0.34 M parameters, weights in ``assets/landmarks/``, trained by
 ``scripts/train_landmarks.py`` with YuNet as the teacher on CelebA train images) looks at a 64x64
 grey crop taken where a *start estimate* of the 5 points says the face is, and predicts where the
 points really are in that crop, plus a logit saying whether the crop shows an upright face at about
@@ -109,6 +109,8 @@ def _load(path: str, mtime: float) -> LandmarkModel:
     if meta.get("format") != FORMAT or int(meta.get("format_version", 0)) > FORMAT_VERSION:
         raise AlignmentError(f"{path} is not an ffa-lab landmark network of format version <= {FORMAT_VERSION}")
     arch = meta.get("architecture", {})
+    if arch.get("name") != "LandmarkNet" or "channels" not in arch or "hidden" not in arch:
+        raise AlignmentError(f"{path} does not describe a LandmarkNet architecture")
     if arch.get("input") != INPUT:
         raise AlignmentError(f"{path} expects {arch.get('input')} px crops; this ffa-lab crops {INPUT} px")
     net = LandmarkNet(tuple(arch["channels"]), int(arch["hidden"]))

@@ -62,6 +62,14 @@ def test_a_file_that_is_not_a_landmark_network_is_refused(tmp_path):
     save_file({"w": np.zeros(3, np.float32)}, str(other), metadata={"ffa_lab": json.dumps({"format": "x"})})
     with pytest.raises(AlignmentError, match="not an ffa-lab landmark network"):
         load_landmark_model(other)
+    newer = {"format": "ffa-lab-landmarks", "format_version": FORMAT_VERSION + 1}
+    save_file({"w": np.zeros(3, np.float32)}, str(other), metadata={"ffa_lab": json.dumps(newer)})
+    with pytest.raises(AlignmentError, match="format version"):
+        load_landmark_model(other)
+    unknown = {"format": "ffa-lab-landmarks", "format_version": FORMAT_VERSION, "architecture": {"name": "X"}}
+    save_file({"w": np.zeros(3, np.float32)}, str(other), metadata={"ffa_lab": json.dumps(unknown)})
+    with pytest.raises(AlignmentError, match="does not describe a LandmarkNet"):
+        load_landmark_model(other)
 
 
 def test_auto_without_yunet_uses_the_bundled_network_not_haar():
