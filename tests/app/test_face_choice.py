@@ -56,3 +56,15 @@ def test_a_bad_face_n_in_a_link_is_ignored():
     at = inspect(ref, data, face_n="lots").run()
     assert not at.exception and not at.error
     assert at.selectbox(key="inspect_face_n").value == 0
+
+
+def test_the_shared_picker_numbers_the_faces_on_other_pages_too():
+    ref, data = two_face_upload()
+    at = AppTest.from_file(str(REPO / "pages/3_Compare_Attacks.py"), default_timeout=TIMEOUT)
+    at.query_params["face"] = ref
+    at.query_params["face_n"] = "1"
+    at.session_state["shared_uploads"] = {ref: (data, "two.png", False)}
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="compare_face_n").value == 1
+    assert any("numbered best first" in c.value for c in at.caption)
