@@ -147,15 +147,16 @@ def detect_faces(
     return Detections(name, name == "haar", faces, 90 * quarter)
 
 
-def _detect(image: np.ndarray, name: str, model: Path | None) -> list[yunet.Detection]:
-    """Raw detections (box, score, landmarks) of detector ``name``."""
+def _detect(image: np.ndarray, name: str, model: Path | None, upright: bool = True) -> list[yunet.Detection]:
+    """Raw detections (box, score, landmarks) of detector ``name``; the landmark path's second, permissive
+    Haar search (slower, more false faces) runs on the upright view only."""
     if name == "yunet":
         return yunet.yunet_faces(image, model)
     if name == "haar":
         return haar.haar_faces(image)
     from ffa_lab.faces.landmarks import landmark_faces
 
-    return landmark_faces(image)
+    return landmark_faces(image, permissive=upright)
 
 
 def _search(image: np.ndarray, name: str, model: Path | None, turn: bool) -> tuple[int, list[Face]]:
@@ -166,7 +167,7 @@ def _search(image: np.ndarray, name: str, model: Path | None, turn: bool) -> tup
     found: list[tuple[bool, float, int, list[Face]]] = []
     for quarter in (0, 1, 2, 3) if turn else (0,):
         view = choice.turned(image, quarter)
-        faces = choice.rank(_faces(_detect(view, name, model)), view.shape)
+        faces = choice.rank(_faces(_detect(view, name, model, quarter == 0)), view.shape)
         good = bool(faces) and faces[0].score >= CONFIDENT[name] and _upright(faces[0].landmarks)
         if good and name == "yunet":  # YuNet also fires on sideways heads; the network checks uprightness
             good = _verified(view, faces[0])

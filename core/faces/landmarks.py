@@ -203,11 +203,13 @@ MIN_FACE_PROB = 0.5  # candidates the network does not believe are dropped
 FRAME_RATIO = (0.85, 1.15)  # a picture this close to 178:218 is also tried as a CelebA-framed crop
 
 
-def landmark_faces(image: np.ndarray, *, model: LandmarkModel | None = None) -> list:
+def landmark_faces(image: np.ndarray, *, model: LandmarkModel | None = None, permissive: bool = True) -> list:
     """Faces in ``image`` (uint8 RGB) with the network's landmarks: [(box, face probability, points (5, 2))].
 
     Start estimates: every Haar face (its coarse landmarks) and, for a picture shaped like a CelebA
-    crop, the template scaled to the picture. Estimates that converge on the same face are merged (the
+    crop, the template scaled to the picture; when none of them is a face and ``permissive``, the faces of a
+    permissive Haar search (``haar_faces(permissive=True)``: it finds faces the first misses, e.g. small
+    tilted ones, and more false faces, which the network removes). Estimates that converge on the same face are merged (the
     most probable kept); faces under :data:`MIN_FACE_PROB` are dropped. Boxes come from :func:`face_box`."""
     from ffa_lab.faces import haar
     from ffa_lab.faces.geometry import template_for
@@ -218,6 +220,9 @@ def landmark_faces(image: np.ndarray, *, model: LandmarkModel | None = None) -> 
     if FRAME_RATIO[0] <= ratio <= FRAME_RATIO[1] and min(height, width) >= 24:
         starts.append(template_for((height, width)))
     kept = _distinct(refine_landmarks(image, starts, model=model))
+    if not kept and permissive:
+        boxes = haar.haar_faces(image, permissive=True)
+        kept = _distinct(refine_landmarks(image, [np.asarray(p, np.float64) for _, _, p in boxes], model=model))
     return [(face_box(points), prob, points) for points, prob in kept]
 
 

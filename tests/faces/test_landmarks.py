@@ -103,8 +103,8 @@ def test_no_download_path_redetects_celeba_landmarks_within_3px(fullres):
 
 
 def test_no_download_path_undoes_rotation_scale_and_shift_within_4px(fullres):
-    """As benchmarks/alignment.py measures it: faces found are scored, misses are counted (Haar boxes none of
-    the distorted 000003 and 000004: the measured level, kept as a bound)."""
+    """As benchmarks/alignment.py measures it: faces found are scored, misses are counted. The distorted
+    000003 and 000004 need the permissive Haar search (the first one finds no box there)."""
     images, truth = fullres
     errors, missed = [], []
     for name, image in images.items():
@@ -115,7 +115,7 @@ def test_no_download_path_undoes_rotation_scale_and_shift_within_4px(fullres):
             missed.append(name)
             continue
         errors.append(mean_error(apply_transform(result.transform, apply_transform(matrix, truth[name])), TEMPLATE))
-    assert len(missed) <= 2 and np.mean(errors) <= 4.0, (missed, np.mean(errors))
+    assert not missed and np.mean(errors) <= 4.0, (missed, np.mean(errors))
 
 
 def test_align_cli_reports_the_path_used(tmp_path, capsys):
