@@ -1,7 +1,10 @@
-"""Alignment accuracy (issue 4 acceptance) and speed, YuNet against the Haar fallback, printed side by side.
+"""Alignment accuracy (issues 4 and 12) and speed: the no-download path, YuNet and Haar side by side.
 
+Columns: ``landmarks`` (the bundled landmark network on Haar face boxes: what ``auto`` uses without a
+YuNet model), ``yunet`` (preferred when the model is found) and ``haar`` (the cascades alone, coarse).
 Needs ../shared (or $FFA_SHARED): celeba-fullres-32 (32 aligned 178x218 images + official landmarks),
-models/yunet/ (the detector) and, for --calibrate-haar, celeba/. Measures:
+models/yunet/ (the detector) and, for --calibrate-haar, celeba/. Set $FFA_LAB_LANDMARKS to measure
+another landmark-network file. Measures:
 
 1. re-detection: landmarks found on the 32 aligned images vs list_landmarks_align_celeba.txt (px);
 2. distorted copies (rotated 15 deg, scaled 0.7, shifted onto a padded 300x320 canvas), then aligned:
@@ -35,6 +38,7 @@ PORTRAIT_EYES = {
     "Astronaut (scikit-image)": np.array([[203.3, 101.0], [247.0, 103.4]]),
     "Grace Hopper (matplotlib)": np.array([[222.5, 190.2], [305.5, 186.5]]),
 }
+ALIGNERS = ("landmarks", "yunet", "haar")
 DISTORTION = {"angle_deg": 15.0, "scale": 0.7, "canvas_wh": (300, 320), "shift": (25.0, 15.0)}
 
 
@@ -120,6 +124,23 @@ def calibrate_haar(yunet: Path) -> None:
     print(f"HAAR_REL from {len(rel)} faces (median):", np.round(np.median(rel, axis=0), 3).tolist())
 
 
+def table(rows: dict[str, dict], faces: dict[str, dict[str, float]]) -> str:
+    """The side-by-side table: one column per aligner in ``rows`` (``evaluate`` results) and ``faces``."""
+    names = list(rows)
+    lines = [f"{'mean error, px (lower is better)':<56}" + "".join(f"{a:>11}" for a in names)]
+    for key, label in (
+        ("redetect", "re-detected landmarks vs landmark file (<= 3)"),
+        ("template", "distorted+aligned: true landmarks vs template (<= 4)"),
+        ("recovery", "distorted+aligned: true landmarks vs original"),
+        ("seconds", "seconds per image (align_face)"),
+    ):
+        lines.append(f"{label:<56}" + "".join(f"{rows[a][key]:>11.3f}" for a in names))
+    for portrait in PORTRAIT_EYES:
+        label = portrait + ": worst eye vs template (<= 5)"
+        lines.append(f"{label:<56}" + "".join(f"{faces[a][portrait]:>11.3f}" for a in names))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calibrate-haar", action="store_true")
@@ -140,20 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{len(images)} images of {folder}; distortion {DISTORTION}")
     print(f"floor (best similarity fit of the true landmarks to the template): {floor:.2f} px\n")
-    rows = {aligner: evaluate(aligner, yunet, images, truth) for aligner in ("yunet", "haar")}
-    faces = {aligner: portraits(aligner, yunet) for aligner in ("yunet", "haar")}
-    print(f"{'mean error, px (lower is better)':<52}{'yunet':>10}{'haar':>10}{'haar/yunet':>12}")
-    for key, label in (
-        ("redetect", "re-detected landmarks vs landmark file (<= 3)"),
-        ("template", "distorted+aligned: true landmarks vs template (<= 4)"),
-        ("recovery", "distorted+aligned: true landmarks vs original"),
-        ("seconds", "seconds per image (align_face)"),
-    ):
-        y, h = rows["yunet"][key], rows["haar"][key]
-        print(f"{label:<52}{y:>10.3f}{h:>10.3f}{h / y:>12.2f}")
-    for name in PORTRAIT_EYES:
-        y, h = faces["yunet"][name], faces["haar"][name]
-        print(f"{name + ': worst eye vs template (<= 5)':<52}{y:>10.3f}{h:>10.3f}{h / y:>12.2f}")
+    rows = {aligner: evaluate(aligner, yunet, images, truth) for aligner in ALIGNERS}
+    faces = {aligner: portraits(aligner, yunet) for aligner in ALIGNERS}
+    print(table(rows, faces))
     for aligner, row in rows.items():
         if row["missed"]:
             print(f"{aligner}: no face in {', '.join(row['missed'])}")

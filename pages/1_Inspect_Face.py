@@ -12,6 +12,7 @@ from ffa_lab.views.sentences import padding_note
 
 ALIGNERS = {
     "yunet": "YuNet detector (5 landmarks) + similarity warp onto the CelebA template",
+    "landmarks": "ffa-lab's bundled landmark network (no download) on OpenCV face boxes + similarity warp",
     "haar": "OpenCV Haar cascades (coarse: landmarks estimated from face and eye boxes) + similarity warp",
     "celeba": "none: a CelebA image, already aligned by the dataset",
     "none": "none: uploaded as an already aligned crop, only resized to 178x218",
@@ -20,14 +21,16 @@ ALIGNERS = {
 
 def render(ctx: AppContext) -> None:
     loaded = ctx.require_bank()
-    face = face_picker(ctx, "inspect")
+    face = face_picker(ctx, "inspect", show_faces=False)  # the figure below numbers the faces
     if face is None:
         return
     left, right = st.columns([3, 2])
     with left:
         if face.landmarks is not None:
-            title = f"{face.title}: detected face and landmarks"
-            st.plotly_chart(landmarks_figure(face.photo, face.landmarks, face.box, title), key="inspect_photo")
+            title = f"{face.title}: detected face{'s' if face.n_faces > 1 else ''} and landmarks"
+            boxes = [box for box, _ in face.faces]
+            figure = landmarks_figure(face.photo, face.landmarks, face.box, title, boxes, face.chosen)
+            st.plotly_chart(figure, key="inspect_photo")
         else:
             show_image(face.photo, face.title)
     with right:
@@ -38,7 +41,7 @@ def render(ctx: AppContext) -> None:
         if (note := padding_note(face.padded)) is not None:
             st.warning(note, icon="🪞")
         if face.n_faces > 1:
-            st.caption(f"{face.n_faces} faces were found; the largest is used.")
+            st.caption(f"Face {face.chosen} of {face.n_faces} is aligned; choose another above.")
     scores = cache.scores(ctx.model_key, loaded.bank, face.aligned)
     labels = face.labels_for(loaded.attributes)
     st.plotly_chart(score_bars(loaded.attributes, scores, labels), key="inspect_scores")

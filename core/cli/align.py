@@ -1,8 +1,10 @@
 """Detect the face in a photo and align it to CelebA's 5-point template (178x218 by default).
 
-``--json FILE`` (``-`` for stdout) writes ``{"aligner": "yunet"|"haar", "coarse": bool, "chosen": i,
-"faces": [{"box": [x, y, w, h], "score": s, "landmarks": [[x, y] x 5]}]}``: faces largest first,
-landmarks in CelebA's order (lefteye, righteye, nose, leftmouth, rightmouth; "left" = the image's
+``--json FILE`` (``-`` for stdout) writes ``{"aligner": "yunet"|"landmarks"|"haar", "coarse": bool,
+"rotation": 0|90|180|270, "chosen": i, "faces": [{"box": [x, y, w, h], "score": s, "landmarks": [[x, y] x 5]}]}``:
+``aligner`` is the path used (YuNet when a model is found, else the bundled landmark network), ``rotation``
+the clockwise turn under which the face was found (a sideways photo), faces best first (confidence,
+size and centrality together; ``--face N`` picks another), landmarks in CelebA's order (lefteye, righteye, nose, leftmouth, rightmouth; "left" = the image's
 left) in the input image's pixels. ``--out FILE.png`` writes the aligned image. With neither, the
 JSON goes to stdout. Bad input exits 2 with a one-line message.
 """
@@ -28,10 +30,24 @@ def add_arguments(parser) -> None:
         "--aligner",
         choices=ALIGNERS,
         default="auto",
-        help="auto: YuNet when a model is available, else the coarse Haar fallback",
+        help="auto: YuNet when a model is available, else the bundled landmark network (no download)",
     )
-    parser.add_argument("--face", type=int, default=None, help="align face N (0 = largest) instead of the largest")
+    add_face_argument(parser)
     parser.add_argument("--size", default=None, help="output HxW, e.g. 109x89 (default 218x178)")
+
+
+def add_face_argument(parser) -> None:
+    """``--face N``: which detected face to align (shared by align, score and attack)."""
+    parser.add_argument(
+        "--face", type=int, default=None, help="align face N of the ranked list (0 = best: confident, large, central)"
+    )
+
+
+def describe(result) -> str:
+    """One line for stderr: how many faces, which path, which face, any turn."""
+    coarse = " (coarse landmarks)" if result.coarse else ""
+    turned = f", photo turned {result.rotation} deg clockwise" if result.rotation else ""
+    return f"{len(result.faces)} face(s) found with {result.aligner}{coarse}{turned}; aligned face {result.chosen}"
 
 
 def parse_size(text: str | None) -> tuple[int, int]:
@@ -59,10 +75,5 @@ def run(args) -> int:
     if args.json == "-" or not (args.out or args.json):
         print(document)
     else:
-        coarse = " (coarse landmarks)" if result.coarse else ""
-        print(
-            f"{len(result.faces)} face(s) found with {result.aligner}{coarse}; aligned face {result.chosen}"
-            + (f" -> {args.out}" if args.out else ""),
-            file=sys.stderr,
-        )
+        print(describe(result) + (f" -> {args.out}" if args.out else ""), file=sys.stderr)
     return 0

@@ -5,12 +5,14 @@ Prints a table (score before/after, scale, L2, L∞, PASS per attribute); ``--js
 "l2", "linf", "pass"}, ...]}``. ``--out adv.png`` writes the adversarial PNG (with several attributes, one
 file per attribute next to it: ``adv_Smiling.png``, ...); ``--out DIR`` (an existing folder or a path
 without a suffix) creates DIR if needed and writes one ``<attribute>.png`` per attribute into it. Every
-file written is printed. The image is taken as already aligned (CelebA framing) unless ``--align`` is given.
+file written is printed. The image is taken as already aligned (CelebA framing) unless ``--align`` is given;
+when it does not look aligned, stderr says so (as in ``ffa-lab score``).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,9 @@ from ffa_lab.attacks import REGISTRY
 from ffa_lab.attacks.criteria import GOALS
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.run import attack_images
+from ffa_lab.cli.align import add_face_argument, describe
 from ffa_lab.cli.common import add_models_argument, resolve_device, write_json
+from ffa_lab.cli.score import warn_if_not_framed
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.images import decode_image, encode_png
 from ffa_lab.errors import UsageError
@@ -46,6 +50,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--json", default=None, help="write the results as JSON here")
     parser.add_argument("--align", action="store_true", help="detect and align the face first")
+    add_face_argument(parser)
     parser.add_argument("--no-pass", action="store_true", help="skip PASS (faster)")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
 
@@ -66,15 +71,18 @@ def _labels(spec: str | None, goal: str, count: int) -> np.ndarray | None:
     return np.array(values * count if len(values) == 1 else values)
 
 
-def _load_image(path: str, align: bool) -> np.ndarray:
+def _load_image(path: str, align: bool, face: int | None = None) -> np.ndarray:
     image = decode_image(path)
     if not align:
+        warn_if_not_framed(image, path)
         return image
     try:
         from ffa_lab.faces.align import align_face
     except ImportError:
         raise UsageError("face alignment is not available in this installation") from None
-    return align_face(image).aligned
+    result = align_face(image, face_index=face)
+    print(describe(result), file=sys.stderr)
+    return result.aligned
 
 
 def _out_paths(out: str, names: list[str]) -> tuple[list[Path], Path | None]:
@@ -142,7 +150,7 @@ def run(args) -> int:
         labels = None if labels is None else labels[keep]
     if args.out:
         _out_paths(args.out, names)  # a bad --out fails before the attack, not after
-    image = _load_image(args.image, args.align)
+    image = _load_image(args.image, args.align, args.face)
     batch = np.broadcast_to(image, (len(names), *image.shape))
     try:
         result = attack_images(

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ffa_lab.data.images import shrink_to_side
+from ffa_lab.faces.geometry import TEMPLATE as _TEMPLATE
 
 MAX_SIDE = 800  # the cascades run on at most this size (area-downscaled)
 EYE_FACE_WIDTH = 200  # faces narrower than this (px) are enlarged for the eye search
@@ -25,8 +26,6 @@ ANGLES = (0.0, -15.0, 15.0, -30.0, 30.0)  # degrees; detections at several angle
 # 001001-001400 of ../shared/celeba upscaled x2, disjoint from the 32 evaluation images; medians over
 # 388 faces). The eye cascade's box centres were unbiased there (< 0.03 eye widths).
 HAAR_REL = np.array([[0.302, 0.381], [0.688, 0.381], [0.489, 0.612], [0.330, 0.780], [0.661, 0.779]])
-# CelebA's template (ffa_lab.faces.align.TEMPLATE), repeated here so this module does not import align.
-_TEMPLATE = np.array([[69, 111], [108, 111], [88, 136], [72, 152], [105, 152]], dtype=np.float64)
 
 
 @lru_cache(maxsize=2)
@@ -92,12 +91,18 @@ def _rotated(gray: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
     return cv2.warpAffine(gray, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=0), matrix
 
 
-def _candidates(gray: np.ndarray, angle: float) -> list[tuple[bool, float, np.ndarray, np.ndarray]]:
-    """(eyes found, weight, box corners (4, 2), landmarks (5, 2)) in ``gray``'s pixels, searched at ``angle``."""
+PERMISSIVE = ("haarcascade_frontalface_default.xml", 3)  # (cascade, minNeighbors) for haar_faces(permissive=True)
+
+
+def _candidates(
+    gray: np.ndarray, angle: float, name: str = "haarcascade_frontalface_alt2.xml", neighbours: int = 5
+) -> list[tuple[bool, float, np.ndarray, np.ndarray]]:
+    """(eyes found, weight, box corners (4, 2), landmarks (5, 2)) in ``gray``'s pixels, searched at ``angle``
+    with cascade ``name`` needing ``neighbours`` overlapping hits."""
     side = max(24, int(0.08 * min(gray.shape)))
     rotated, matrix = _rotated(gray, angle) if angle else (gray, np.eye(3)[:2])
-    boxes, _, weights = cascade("haarcascade_frontalface_alt2.xml").detectMultiScale3(
-        rotated, scaleFactor=1.05, minNeighbors=5, minSize=(side, side), outputRejectLevels=True
+    boxes, _, weights = cascade(name).detectMultiScale3(
+        rotated, scaleFactor=1.05, minNeighbors=neighbours, minSize=(side, side), outputRejectLevels=True
     )
     back = np.linalg.inv(np.vstack([matrix, [0, 0, 1]]))[:2]
     found = []
@@ -122,14 +127,22 @@ def _search(gray: np.ndarray) -> list[tuple[bool, float, np.ndarray, np.ndarray]
     return found
 
 
-def haar_faces(image: np.ndarray) -> list[tuple[tuple[float, float, float, float], float, np.ndarray]]:
+def haar_faces(
+    image: np.ndarray, *, permissive: bool = False
+) -> list[tuple[tuple[float, float, float, float], float, np.ndarray]]:
     """Faces in ``image`` (uint8 RGB). The box is the upright bounding box of the (possibly rotated) cascade box;
     the score is the cascade's level weight squashed to (0, 1) by a logistic — a relative confidence,
-    not comparable with YuNet's."""
+    not comparable with YuNet's. ``permissive``: OpenCV's default frontal cascade with fewer neighbours
+    (:data:`PERMISSIVE`) at every angle of :data:`ANGLES` — more faces and more false ones, for a caller
+    that checks them (the landmark network); its landmarks are estimated from alt2-fitted positions."""
     gray, scale = shrink_to_side(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), MAX_SIDE)
     gray = cv2.equalizeHist(gray)
+    if permissive:
+        found = [c for angle in ANGLES for c in _candidates(gray, angle, *PERMISSIVE)]
+    else:
+        found = _search(gray)
     kept: list[tuple[bool, float, np.ndarray, np.ndarray]] = []
-    for candidate in sorted(_search(gray), key=lambda c: (not c[0], -c[1])):
+    for candidate in sorted(found, key=lambda c: (not c[0], -c[1])):
         # the same face found at two angles: keep the one with eyes, then the stronger
         size = np.linalg.norm(candidate[2][1] - candidate[2][0])
         if all(np.linalg.norm(candidate[3].mean(0) - other[3].mean(0)) > 0.5 * size for other in kept):

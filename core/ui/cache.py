@@ -56,13 +56,13 @@ def _portraits() -> dict[str, tuple[str, object]]:
 
 
 @st.cache_data(max_entries=16, show_spinner="Finding and aligning the face…")
-def portrait_face(name: str) -> faces_data.PreparedFace:
-    """A bundled portrait by slug, aligned; ValueError for an unknown name or a missing package."""
+def portrait_face(name: str, face_n: int = 0) -> faces_data.PreparedFace:
+    """A bundled portrait by slug, face ``face_n`` aligned; ValueError for an unknown name or a missing package."""
     portraits = _portraits()
     if name not in portraits:
         raise ValueError(f"no bundled portrait called {name!r}; choose one of {', '.join(portraits)}")
     title, load = portraits[name]
-    return faces_data.prepare_photo(f"portrait:{name}", title, load())
+    return faces_data.prepare_photo(f"portrait:{name}", title, load(), face_index=face_n)
 
 
 def portrait_names() -> list[str]:
@@ -75,12 +75,14 @@ def portrait_title(name: str) -> str:
 
 
 @st.cache_data(max_entries=16, show_spinner="Finding and aligning the face…")
-def bytes_face(ref: str, _data: bytes, title: str, assume_aligned: bool = False) -> faces_data.PreparedFace:
-    """An uploaded/camera picture, keyed by ``ref`` (the SHA-256 of ``_data``)."""
+def bytes_face(
+    ref: str, _data: bytes, title: str, assume_aligned: bool = False, face_n: int = 0
+) -> faces_data.PreparedFace:
+    """An uploaded/camera picture, keyed by ``ref`` (the SHA-256 of ``_data``); face ``face_n`` aligned."""
     kind = faces_data.face_kind(ref)
     if assume_aligned:
         return faces_data.prepare_aligned_bytes(kind, _data, title)
-    return faces_data.prepare_bytes(kind, _data, title)
+    return faces_data.prepare_bytes(kind, _data, title, face_index=face_n)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -12,7 +12,7 @@ from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.ui import cache, state
 from ffa_lab.ui.errors import guarded
 from ffa_lab.ui.sidebar import AppContext
-from ffa_lab.views import faces_data
+from ffa_lab.views import face_choice, faces_data
 from ffa_lab.views.faces_data import PreparedFace, bytes_ref, face_kind
 
 SOURCES = {"portrait": "Bundled portrait", "dataset": "CelebA dataset", "upload": "Upload", "camera": "Camera"}
@@ -23,8 +23,12 @@ UPLOADED_ELSEWHERE = (
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 
 
-def face_picker(ctx: AppContext, page: str, *, expanded: bool = True) -> PreparedFace | None:
-    """Draw the face chooser for ``page`` and return the chosen face, aligned (None when there is none)."""
+def face_picker(ctx: AppContext, page: str, *, expanded: bool = True, show_faces: bool = True) -> PreparedFace | None:
+    """Draw the face chooser for ``page`` and return the chosen face, aligned (None when there is none).
+
+    A photo with several faces gets a "which face" chooser (the shared ``face_n``, also in the URL) and,
+    with ``show_faces``, the photo with every face numbered (pages that draw their own overview pass False).
+    """
     current = state.get("face")
     with st.expander("Face: choose where it comes from", expanded=expanded):
         bound = state.remembered(state.page_key(page, "source"), face_kind(current), current)
@@ -38,17 +42,33 @@ def face_picker(ctx: AppContext, page: str, *, expanded: bool = True) -> Prepare
     if ref is None:
         return None
     state.publish(face=ref)  # also puts the face in the URL of a freshly opened page (shareable view)
-    face = load_face(ctx, ref)
+    face = load_face(ctx, ref, state.face_number(ref))
     if face is not None:
         st.caption(f"Face: **{face.title}** (`{face.ref}`)")
+        choose_face(page, face, show_faces)
     return face
 
 
-def load_face(ctx: AppContext, ref: str) -> PreparedFace | None:
-    """The aligned face named by ``ref``; shows why when it cannot be had."""
+def choose_face(page: str, face: PreparedFace, show_faces: bool = True) -> None:
+    """With several faces in the photo: the numbered overview (``show_faces``) and the "which face" chooser."""
+    caption = face_choice.faces_caption(face)
+    if caption:
+        st.caption(caption)
+    if len(face.faces) < 2:
+        return
+    if show_faces:
+        st.image(face_choice.numbered_photo(face), caption="Detected faces, numbered best first")
+    labels = face_choice.face_labels(face)
+    bound = state.bind(state.page_key(page, "face_n"), face.chosen, lambda v: state.publish(face_n=int(v)))
+    st.selectbox("Which face", list(range(len(labels))), format_func=labels.__getitem__, **bound)
+
+
+def load_face(ctx: AppContext, ref: str, face_n: int = 0) -> PreparedFace | None:
+    """The aligned face named by ``ref`` (face ``face_n`` of a photo with several); shows why when it cannot
+    be had."""
     kind, name = face_kind(ref), ref.split(":", 1)[1]
     if kind == "portrait":
-        return guarded("Loading the portrait", cache.portrait_face, name)
+        return guarded("Loading the portrait", cache.portrait_face, name, face_n)
     if kind == "dataset":
         if ctx.require_dataset("This face is from the CelebA dataset, so it") is None:
             return None
@@ -58,7 +78,7 @@ def load_face(ctx: AppContext, ref: str) -> PreparedFace | None:
         st.warning(UPLOADED_ELSEWHERE, icon="ℹ️")
         return None
     data, filename, assume_aligned = stored
-    return guarded(f"Reading {filename}", cache.bytes_face, ref, data, filename, assume_aligned)
+    return guarded(f"Reading {filename}", cache.bytes_face, ref, data, filename, assume_aligned, face_n)
 
 
 def _select(label: str, options: list[str], key: str, wanted: str, prefix: str, **kwargs) -> str:

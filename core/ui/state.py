@@ -5,7 +5,8 @@ the ``shared_*`` keys. Page-specific keys are prefixed with the page's name (``f
 The query string mirrors every control that changes what is shown (``?face=portrait:astronaut&attr=Smiling
 &attack=ffa&strength=0.5``, keys in ffa_lab.views.query.PARAMS) so a link opens the same view: a value in the
 URL that this session has not seen yet wins over the session; one that is not understood is kept in
-:func:`problems` (the page names it) and the session's value is used instead.
+:func:`problems` (the page names it) and the session's value is used instead. ``face_n`` (which face of a
+photo with several) belongs to the photo it was chosen for: :func:`face_number`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ffa_lab.views.query import PARAMS
 FACE, ATTR, ATTACK = "shared_face", "shared_attr", "shared_attack"
 QUERY_KEYS = {name: param.key for name, param in PARAMS.items()}  # URL key -> session key (views.query)
 DEFAULTS = {PARAMS[name].key: PARAMS[name].default for name in ("face", "attr", "attack")}
+FACE_N_OWNER = "_face_n_ref"  # the face reference the shared face number (face_n) was chosen for
 UPLOADS = "shared_uploads"  # {face ref: (bytes, file name, already aligned)} of this session's uploads, newest last
 MAX_UPLOADS = 4
 PROBLEMS = "_query_problems"  # ["attack=xyz: not an attack (…)", …] of the last link opened, until a control changes
@@ -51,6 +53,8 @@ def apply_query_params() -> list[str]:
         seen[name], new = value, True
         try:
             st.session_state[param.key] = query.parse(name, value)
+            if name == "face_n":  # a linked face number belongs to the linked face
+                st.session_state.pop(FACE_N_OWNER, None)
         except ValueError as exc:
             rejected.append(f"{name}={value}: {exc}")
     if new:
@@ -89,6 +93,16 @@ def get(name: str) -> Any:
 def problems() -> list[str]:
     """Values of the opened link that were not understood (shown until the user changes a control)."""
     return list(st.session_state.get(PROBLEMS, []))
+
+
+def face_number(ref: str) -> int:
+    """The chosen face number of the photo ``ref``: the shared ``face_n`` while it belongs to ``ref`` (or came
+    with a link), else 0 again (another photo was picked)."""
+    owner = st.session_state.get(FACE_N_OWNER)
+    if owner is not None and owner != ref and get("face_n") != 0:
+        publish(face_n=0)
+    st.session_state[FACE_N_OWNER] = ref
+    return int(get("face_n"))
 
 
 def remember_upload(ref: str, data: bytes, filename: str, assume_aligned: bool = False) -> None:

@@ -21,7 +21,7 @@ from PIL import Image
 from ffa_lab.data.attributes import ATTRIBUTE_INDEX
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.images import decode_image
-from ffa_lab.errors import UsageError
+from ffa_lab.errors import AlignmentError, NoFaceError, UsageError
 from ffa_lab.faces.align import align_face
 from ffa_lab.faces.coverage import outside_fraction
 from ffa_lab.models.bank import AttributeBank
@@ -37,9 +37,12 @@ class PreparedFace:
 
     ``photo`` is the picture as given (uint8 RGB (H, W, 3)); ``aligned`` is what the bank sees (CelebA
     framing, uint8 (H, W, 3)); ``landmarks`` are the 5 detected points (5, 2) in ``photo`` pixels and
-    ``box`` the face box (x, y, w, h), both None for dataset images; ``labels`` (40,) int8 ±1 is the
-    CelebA ground truth of dataset faces, else None; ``padded`` is the fraction of ``aligned`` that lies
-    outside ``photo`` and was filled by reflecting it (ffa_lab.faces.coverage; 0 when no warp ran).
+    ``box`` the face box (x, y, w, h), both None for dataset images; ``faces`` holds (box, score) of
+    every detected face, best first, ``chosen`` the one aligned (``face_n`` in the URL), ``rotation``
+    the clockwise turn (degrees) under which the faces were found, ``missing`` a requested face number
+    that did not exist (face 0 was used instead); ``labels`` (40,) int8 ±1 is the CelebA ground truth of
+    dataset faces, else None; ``padded`` is the fraction of ``aligned`` that lies outside ``photo`` and
+    was filled by reflecting it (ffa_lab.faces.coverage; 0 when no warp ran).
     """
 
     ref: str
@@ -54,6 +57,10 @@ class PreparedFace:
     labels: np.ndarray | None = None
     split: str | None = None
     padded: float = 0.0
+    faces: tuple[tuple[tuple[float, float, float, float], float], ...] = ()
+    chosen: int = 0
+    rotation: int = 0
+    missing: int | None = None
 
     @property
     def kind(self) -> str:
@@ -83,9 +90,20 @@ def bytes_ref(kind: str, data: bytes) -> str:
     return f"{kind}:{hashlib.sha256(data).hexdigest()[:16]}"
 
 
-def prepare_photo(ref: str, title: str, photo: np.ndarray, *, aligner: str = "auto") -> PreparedFace:
-    """Align a photo to the CelebA frame; raises ffa_lab.faces.align.NoFaceError when no face is found."""
-    result = align_face(photo, aligner=aligner, output_size=ALIGNED_SIZE)
+def prepare_photo(
+    ref: str, title: str, photo: np.ndarray, *, aligner: str = "auto", face_index: int = 0
+) -> PreparedFace:
+    """Align face ``face_index`` (of the ranked faces) of a photo to the CelebA frame; a number that does not
+    exist falls back to face 0 (``missing`` says so). Raises ffa_lab.faces.align.NoFaceError without a face."""
+    missing = None
+    try:
+        result = align_face(photo, aligner=aligner, output_size=ALIGNED_SIZE, face_index=face_index)
+    except NoFaceError:
+        raise
+    except AlignmentError:
+        if face_index == 0:
+            raise
+        missing, result = face_index, align_face(photo, aligner=aligner, output_size=ALIGNED_SIZE)
     face = result.faces[result.chosen] if result.faces else None
     return PreparedFace(
         ref=ref,
@@ -98,12 +116,17 @@ def prepare_photo(ref: str, title: str, photo: np.ndarray, *, aligner: str = "au
         box=None if face is None else tuple(int(v) for v in face.box),
         n_faces=len(result.faces),
         padded=outside_fraction(result.transform, photo.shape, ALIGNED_SIZE),
+        faces=tuple((tuple(float(v) for v in f.box), float(f.score)) for f in result.faces),
+        chosen=result.chosen,
+        rotation=result.rotation,
+        missing=missing,
     )
 
 
-def prepare_bytes(kind: str, data: bytes, title: str) -> PreparedFace:
-    """Decode uploaded or camera bytes (ffa_lab.data.images.ImageDecodeError on bad files) and align them."""
-    return prepare_photo(bytes_ref(kind, data), title, decode_image(data))
+def prepare_bytes(kind: str, data: bytes, title: str, face_index: int = 0) -> PreparedFace:
+    """Decode uploaded or camera bytes (ffa_lab.data.images.ImageDecodeError on bad files) and align face
+    ``face_index`` of them."""
+    return prepare_photo(bytes_ref(kind, data), title, decode_image(data), face_index=face_index)
 
 
 def prepare_aligned_bytes(kind: str, data: bytes, title: str) -> PreparedFace:

@@ -56,10 +56,34 @@ def score_bars(
     return _layout(fig, title, 18 * len(scores) + 110)
 
 
-def landmarks_figure(photo: np.ndarray, landmarks: np.ndarray | None, box: tuple | None, title: str) -> go.Figure:
-    """The photo with the detected face box and 5 landmarks drawn over it."""
+def landmarks_figure(
+    photo: np.ndarray,
+    landmarks: np.ndarray | None,
+    box: tuple | None,
+    title: str,
+    others: list[tuple] | tuple = (),
+    chosen: int = 0,
+) -> go.Figure:
+    """The photo with the detected face box and 5 landmarks drawn over it.
+
+    ``others``: the boxes (x, y, w, h) of every detected face, numbered in that order (``chosen`` is the
+    aligned one, drawn in amber, the others in blue); with fewer than two, only ``box`` is drawn, unnumbered."""
     fig = go.Figure(go.Image(z=photo))
-    if box is not None:
+    if len(others) > 1:
+        for number, (x, y, w, h) in enumerate(others):
+            colour = "#fab005" if number == chosen else "#4dabf7"
+            fig.add_shape(type="rect", x0=x, y0=y, x1=x + w, y1=y + h, line=dict(color=colour, width=2))
+            fig.add_annotation(
+                x=x,
+                y=y,
+                text=f"<b>{number}</b>",
+                showarrow=False,
+                xanchor="left",
+                yanchor="bottom",
+                font=dict(color=colour, size=16),
+                bgcolor="rgba(0,0,0,0.5)",
+            )
+    elif box is not None:
         x, y, w, h = box
         fig.add_shape(type="rect", x0=x, y0=y, x1=x + w, y1=y + h, line=dict(color="#fab005", width=2))
     if landmarks is not None:

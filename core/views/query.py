@@ -26,6 +26,7 @@ from ffa_lab.views.settings import default_dataset_folder, default_models_folder
 MIN_PASS_STEPS = (0.0, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)  # the gallery's "PASS at least" slider
 LIVE_LIMITS = (100, 200, 500, 1000, 2000, 5000)  # the gallery's "Images to scan" slider
 SPLITS = ("train", "val", "test")
+MAX_FACE_N = 99
 UPLOAD_REF = re.compile(r"[0-9a-f]{16}")  # ffa_lab.views.faces_data.bytes_ref: 16 hex digits of a SHA-256
 
 
@@ -111,6 +112,13 @@ def parse_page(text: str) -> int:
     return int(text)
 
 
+def parse_face_n(text: str) -> int:
+    """Which face of a photo with several (0 = the best ranked; ffa_lab.faces.choice)."""
+    if not text.isdigit() or int(text) > MAX_FACE_N:
+        raise ValueError(f"not a face number (0, 1, … up to {MAX_FACE_N})")
+    return int(text)
+
+
 def parse_flag(text: str) -> bool:
     if text not in ("0", "1"):
         raise ValueError("not 0 or 1")
@@ -142,6 +150,8 @@ PARAMS: dict[str, Param] = {
     "face": Param("shared_face", "portrait:astronaut", parse_face, always=True),
     "attr": Param("shared_attr", "Smiling", parse_attribute, always=True),
     "attack": Param("shared_attack", "ffa", parse_attack, always=True),
+    # Which face of a photo with several (Inspect and the shared face picker; ffa_lab.ui.state.face_number).
+    "face_n": Param("shared_face_n", 0, parse_face_n),
     # The sidebar's folders (left out while they are the server's presets).
     "models": Param("cfg_models", default_models_folder, str.strip),
     "data": Param("cfg_dataset", default_dataset_folder, str.strip),

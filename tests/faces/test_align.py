@@ -1,4 +1,7 @@
-"""Face alignment (issue 4): template geometry, YuNet and Haar accuracy, several/no faces, the align CLI."""
+"""Face alignment (issue 4): template geometry, YuNet and Haar accuracy, no faces, the align CLI.
+
+The no-download path (the bundled landmark network) is in test_landmarks.py; which face and which way
+up in test_choice.py."""
 
 from __future__ import annotations
 
@@ -99,10 +102,10 @@ def test_bundled_portraits_align_eyes_within_5px(aligner, yunet_model, request):
         assert np.linalg.norm(eyes - TEMPLATE[:2], axis=1).max() <= 5.0, (name, eyes)
 
 
-def test_haar_aligns_the_portraits_without_any_model(monkeypatch, tmp_path):
+def test_haar_still_aligns_the_portraits_when_asked(monkeypatch, tmp_path):
     monkeypatch.setenv("FFA_LAB_CACHE", str(tmp_path / "empty-cache"))
     image = bundled_portraits()["Astronaut (scikit-image)"]()
-    result = align_face(image)  # auto, and no YuNet anywhere
+    result = align_face(image, aligner="haar")  # no YuNet anywhere; auto would use the landmark network
     assert (result.aligner, result.coarse) == ("haar", True)
     eyes = apply_transform(result.transform, PORTRAIT_EYES["Astronaut (scikit-image)"])
     assert np.linalg.norm(eyes - TEMPLATE[:2], axis=1).max() <= 5.0
@@ -136,22 +139,7 @@ def test_haar_fallback_error_stays_coarse_but_bounded(fullres):
     assert missed <= 2 and np.median(redetected) <= 6.0, (missed, redetected)
 
 
-def test_several_faces_largest_first_and_selectable(yunet_model):
-    face = bundled_portraits()["Astronaut (scikit-image)"]()
-    canvas = np.full((600, 1000, 3), 200, np.uint8)
-    canvas[40:552, 20:532] = face
-    canvas[200:456, 650:906] = cv2.resize(face, (256, 256), interpolation=cv2.INTER_AREA)
-    result = align_face(canvas, aligner="yunet", yunet_path=yunet_model)
-    assert len(result.faces) == 2 and result.chosen == 0
-    assert result.faces[0].box[2] > result.faces[1].box[2] and result.faces[0].box[0] < 500
-    other = align_face(canvas, aligner="yunet", yunet_path=yunet_model, face_index=1)
-    assert other.chosen == 1 and other.faces[1].box[0] > 600
-    assert mean_error(apply_transform(other.transform, other.faces[1].landmarks), TEMPLATE) < 4
-    with pytest.raises(AlignmentError, match="face 5 does not exist: 2 face"):
-        align_face(canvas, aligner="yunet", yunet_path=yunet_model, face_index=5)
-
-
-@pytest.mark.parametrize("aligner", ["haar", "yunet"])
+@pytest.mark.parametrize("aligner", ["haar", "landmarks", "yunet"])
 def test_no_face_raises_a_clear_error(aligner, yunet_model):
     blank = np.full((240, 320, 3), 90, np.uint8)
     with pytest.raises(NoFaceError, match="no face found.*use it as it is"):
@@ -200,7 +188,7 @@ def test_align_cli_writes_png_and_the_documented_json(tmp_path, yunet_model, cap
     assert main(argv) == 0
     assert Image.open(out).size == (178, 218)
     data = json.loads(doc.read_text())
-    assert list(data) == ["aligner", "coarse", "chosen", "faces"]
+    assert list(data) == ["aligner", "coarse", "rotation", "chosen", "faces"]
     assert (data["aligner"], data["coarse"], data["chosen"]) == ("yunet", False, 0)
     face = data["faces"][0]
     assert list(face) == ["box", "score", "landmarks"] and len(face["box"]) == 4 and 0 < face["score"] <= 1
@@ -228,7 +216,7 @@ def test_align_cli_refuses_a_bad_size_and_a_lossy_output(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("shape", [(2, 3000, 3), (3000, 2, 3), (17, 17, 3)])
-@pytest.mark.parametrize("aligner", ["haar", "yunet"])
+@pytest.mark.parametrize("aligner", ["haar", "landmarks", "yunet"])
 def test_degenerate_shapes_find_no_face_rather_than_crash(shape, aligner, yunet_model):
     noise = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
     with pytest.raises(NoFaceError):
