@@ -23,11 +23,13 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ffa_lab.attacks.run import amplified_perturbation  # noqa: E402
 from ffa_lab.data.images import decode_image  # noqa: E402
 from ffa_lab.data.portraits import bundled_portraits  # noqa: E402
 from ffa_lab.models.checkpoint import load_bank  # noqa: E402
 from ffa_lab.ui.widgets import enlarge  # noqa: E402
 from ffa_lab.views import faces_data, flips, plots  # noqa: E402
+from ffa_lab.views.flip_all import flip_all_view  # noqa: E402
 from ffa_lab.views.settings import default_models_folder, torch_threads  # noqa: E402
 
 BUDGETS = {"scores after upload": 0.3, "FFA flip + figures": 1.0, "flip all 40": 5.0}
@@ -53,7 +55,7 @@ def upload_to_scores(bank, data: bytes) -> None:
 def flip_with_figures(bank, aligned: np.ndarray) -> None:
     view = flips.flip_view(bank, aligned, "Smiling", "ffa")
     shown = view.image_at(1.0)
-    flips.amplified_perturbation(view.original, shown)
+    amplified_perturbation(view.original, shown)
     for image in (view.original, shown):
         enlarge(image)
     plots.delta_heatmap(view.original, shown).to_json()
@@ -63,7 +65,7 @@ def flip_with_figures(bank, aligned: np.ndarray) -> None:
 
 
 def flip_all(bank, aligned: np.ndarray) -> None:
-    view = flips.flip_all_view(bank, aligned, "ffa")
+    view = flip_all_view(bank, aligned, "ffa")
     for image in view.adversarial:
         enlarge(image, 160)
 

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from ffa_lab.attacks import REGISTRY
+from ffa_lab.attacks.run import amplified_perturbation
 from ffa_lab.ui import cache
 from ffa_lab.ui.picker import face_picker
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import attribute_select, fmt, score_text, show_image
-from ffa_lab.views.flips import amplified_perturbation, comparison_table
+from ffa_lab.views.flips import comparison_table
 
 
 def render(ctx: AppContext) -> None:

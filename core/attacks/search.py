@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from ffa_lab.attacks.criteria import GOALS, is_success, prediction
+from ffa_lab.attacks.criteria import GOALS, flip_goal, is_success
 from ffa_lab.attacks.distances import l2, linf
 from ffa_lab.attacks.result import AttackResult, SearchTrace
 from ffa_lab.attacks.scorer import BankScorer, to_nchw, to_nhwc
@@ -244,7 +244,7 @@ def run_attack(
         before_t = scorer.scores(x)
     before = before_t.double().cpu().numpy()
     if targets is None:
-        targets = -prediction(before)
+        targets = flip_goal(before)
     targets = np.asarray(targets).astype(np.int64)
     if targets.shape != (len(images),) or not np.isin(targets, (-1, 1)).all():
         raise ValueError("targets must be one ±1 value per image")

@@ -17,11 +17,12 @@ from ffa_lab.attacks import REGISTRY
 from ffa_lab.attacks.criteria import GOALS
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.run import attack_images
-from ffa_lab.cli.common import resolve_device, write_json
+from ffa_lab.cli.common import resolve_device
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.images import decode_image, encode_png
 from ffa_lab.errors import UsageError
-from ffa_lab.models.checkpoint import atomic_write_bytes, load_bank
+from ffa_lab.files import atomic_write_bytes, write_json
+from ffa_lab.models.checkpoint import load_bank
 
 
 def add_arguments(parser) -> None:
@@ -131,5 +132,6 @@ def run(args) -> int:
         for i, path in enumerate(_out_paths(args.out, names)):
             atomic_write_bytes(path, encode_png(result.adversarial[i]))
         print(f"wrote {len(names)} adversarial PNG{'s' if len(names) > 1 else ''} to {Path(args.out).parent or '.'}")
-    write_json(args.json, {"results": [result.row(i) for i in range(len(result))]})
+    if args.json:
+        write_json(args.json, {"results": [result.row(i) for i in range(len(result))]})
     return 0

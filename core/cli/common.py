@@ -1,15 +1,12 @@
-"""Helpers shared by subcommands: device choice, JSON output, progress bars."""
+"""Helpers shared by subcommands: device choice and progress bars (JSON output: ffa_lab.files.write_json)."""
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 import torch
 
 from ffa_lab.errors import UsageError
-from ffa_lab.models.checkpoint import atomic_write_bytes
 
 
 def resolve_device(name: str) -> str:
@@ -20,11 +17,6 @@ def resolve_device(name: str) -> str:
     if name not in ("cpu", "cuda"):
         raise UsageError(f"--device must be auto, cpu or cuda, not {name!r}")
     return name
-
-
-def write_json(path: str | Path | None, document: dict) -> None:
-    if path:
-        atomic_write_bytes(Path(path), json.dumps(document, indent=1).encode())
 
 
 def progress_bar(total: int, desc: str):

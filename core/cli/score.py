@@ -7,8 +7,9 @@ import sys
 import numpy as np
 import torch
 
-from ffa_lab.cli.common import write_json
+from ffa_lab.attacks.criteria import prediction
 from ffa_lab.data.images import decode_image
+from ffa_lab.files import write_json
 from ffa_lab.models.checkpoint import load_bank
 
 
@@ -39,8 +40,9 @@ def run(args) -> int:
         print(f"aligned face {result.chosen} of {len(result.faces)} ({result.aligner}{coarse})", file=sys.stderr)
         image = result.aligned
     scores = score_image(loaded.bank, image)
-    predictions = {name: 1 if value >= 0 else -1 for name, value in scores.items()}
+    predictions = {name: int(prediction(value)) for name, value in scores.items()}
     for name, value in scores.items():
         print(f"{name:<22}{value:>+8.3f}  {'yes' if predictions[name] == 1 else 'no'}")
-    write_json(args.json, {"scores": {k: round(v, 6) for k, v in scores.items()}, "predictions": predictions})
+    if args.json:
+        write_json(args.json, {"scores": {k: round(v, 6) for k, v in scores.items()}, "predictions": predictions})
     return 0

@@ -25,12 +25,15 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ffa_lab.attacks.criteria import is_misclassified
+from ffa_lab.attacks.run import attack_batch
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA, load_celeba
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import SINGLE, Distributed
 from ffa_lab.experiments.results import (
+    FORMAT_VERSION,
     NATURAL_COLUMNS,
     SAMPLES_FILE,
     NaturalResults,
@@ -38,11 +41,10 @@ from ffa_lab.experiments.results import (
     model_fingerprint,
     read_natural,
     write_csv,
-    write_json,
 )
 from ffa_lab.experiments.selection import quartiles, select_split
-from ffa_lab.experiments.study import attack_batch
 from ffa_lab.experiments.units import PartStore, run_units
+from ffa_lab.files import write_json
 from ffa_lab.models.checkpoint import LoadedBank, load_bank
 from ffa_lab.models.evaluate import bank_scores
 from ffa_lab.models.metrics import calibrate_threshold
@@ -88,7 +90,7 @@ def run_natural(
     with dist.main_first():  # rank 0 fills the image cache, the others memory-map it
         split = select_split(bank, data, config, cache_dir)
     ids, chosen, all_images, labels, scores = split.ids, split.chosen, split.all_images, split.labels, split.scores
-    wrong = (scores >= 0) != (labels == 1)
+    wrong = is_misclassified(scores, labels)
     fingerprint = model_fingerprint(loaded.folder)
     settings = {
         **config.to_json(),
@@ -260,7 +262,7 @@ def _merge_into_folder(
     table = pd.concat([*others, samples], ignore_index=True) if others else samples
     write_csv(out / SAMPLES_FILE, table)
     summary = {
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "kind": "natural",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model_fingerprint": settings["model_fingerprint"],
@@ -343,7 +345,7 @@ def run_extra_epochs(
     per_attribute = {}
     for g, attribute in enumerate(names):
         mask = (rows["attribute"] == attribute).to_numpy()
-        still = ((after[mask, g] >= 0) != (rows["label"].to_numpy()[mask] == 1)) if after is not None else np.zeros(0)
+        still = is_misclassified(after[mask, g], rows["label"].to_numpy()[mask]) if after is not None else np.zeros(0)
         is_natural = rows["natural"].to_numpy(dtype=bool)[mask]
         per_attribute[attribute] = {
             "natural_before": int(is_natural.sum()),
@@ -352,7 +354,7 @@ def run_extra_epochs(
             "misclassified_still": int(still.sum()),
         }
     document = {
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "kind": "extra_epochs",
         "K": epochs,
         "lr": lr,

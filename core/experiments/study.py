@@ -26,23 +26,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ffa_lab.attacks.criteria import predicts_positive
+from ffa_lab.attacks.run import attack_batch
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA, load_celeba
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.experiments.distributed import SINGLE, Distributed
 from ffa_lab.experiments.results import (
+    FORMAT_VERSION,
     SAMPLES_FILE,
     ResultsError,
     StudyResults,
     model_fingerprint,
     read_study,
     write_csv,
-    write_json,
     write_npz,
 )
 from ffa_lab.experiments.selection import quartiles, select_split
 from ffa_lab.experiments.units import PartStore, run_units
-from ffa_lab.models.bank import AttributeBank
+from ffa_lab.files import write_json
 from ffa_lab.models.checkpoint import LoadedBank, load_bank
 from ffa_lab.models.evaluate import bank_scores
 
@@ -69,44 +71,6 @@ class StudyConfig:
 
     def to_json(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if k != "device"}
-
-
-def attack_batch(
-    bank: AttributeBank,
-    images: np.ndarray,
-    attribute: str,
-    *,
-    method: str,
-    goal: str,
-    labels: np.ndarray | None = None,
-    device: str = "cpu",
-) -> dict[str, np.ndarray]:
-    """One batched attack through ``ffa_lab.attacks.run.attack_images``; PASS is computed for successes only.
-
-    Returns per-image arrays: success (bool), scale/l2/linf/pass (float32, NaN where the attack failed:
-    there is no adversarial to measure), score_before/score_after (float32), adversarial (uint8 NHWC).
-    """
-    from ffa_lab.attacks.distances import pass_score
-    from ffa_lab.attacks.run import attack_images
-
-    result = attack_images(
-        bank, images, attribute, method=method, goal=goal, labels=labels, compute_pass=False, device=device
-    )
-    success = np.asarray(result.success, dtype=bool)
-    won = np.flatnonzero(success)
-    measures = {}
-    for key in ("scale", "l2", "linf"):
-        measures[key] = np.where(success, np.asarray(getattr(result, key), np.float32), np.nan).astype(np.float32)
-    measures["pass"] = np.full(len(images), np.nan, np.float32)
-    if len(won):
-        measures["pass"][won] = pass_score(result.adversarial[won], images[won]).score
-    return {
-        "success": success,
-        **measures,
-        "adversarial": result.adversarial,
-        "score_before": np.asarray(result.score_before, np.float32),
-        "score_after": np.asarray(result.score_after, np.float32),
-    }
 
 
 def _ids_digest(ids: list[str]) -> str:
@@ -159,7 +123,7 @@ def study_unit(ctx: dict, attribute: str, positions: np.ndarray) -> dict[str, np
         delta_sum += delta.mean(axis=3).sum(axis=0)
         delta_n += len(won)
         scored = won[: config.side_effect_limit] if config.side_effect_limit else won
-        after = bank_scores(bank, result["adversarial"][scored], device=config.device) >= 0
+        after = predicts_positive(bank_scores(bank, result["adversarial"][scored], device=config.device))
         se_sum += (after != ctx["clean_pred"][positions[scored]]).sum(axis=0)
         se_n += len(scored)
     out = {k: np.concatenate(v) for k, v in rows.items()}
@@ -199,7 +163,7 @@ def run_study(
         split.labels,
         split.scores,
     )
-    clean_pred = clean_scores >= 0
+    clean_pred = predicts_positive(clean_scores)
     correct = clean_pred == (labels == 1)
     settings = {
         **config.to_json(),
@@ -323,7 +287,7 @@ def _write_study(
         others = np.delete(row, bank.attributes.index(attribute))
         per_attribute[attribute]["side_effect_mean_rate"] = float(others.mean()) if len(others) else 0.0
     summary = {
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "kind": "study",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "settings": {**settings, "models": str(loaded.folder), "celeba": str(celeba_root)},

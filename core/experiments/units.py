@@ -16,7 +16,8 @@ import numpy as np
 
 from ffa_lab.experiments import distributed
 from ffa_lab.experiments.distributed import SINGLE, Distributed
-from ffa_lab.experiments.results import ResultsError, json_safe, write_json, write_npz
+from ffa_lab.experiments.results import ResultsError, write_npz
+from ffa_lab.files import json_safe, write_json
 
 
 class PartStore:

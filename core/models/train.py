@@ -14,7 +14,6 @@ an interrupted and resumed run equals an uninterrupted one on the CPU.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -29,9 +28,10 @@ from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import SINGLE, Distributed, block
+from ffa_lab.files import write_json
 from ffa_lab.models import train_state
 from ffa_lab.models.bank import ArchConfig, AttributeBank
-from ffa_lab.models.checkpoint import atomic_write_bytes, save_bank
+from ffa_lab.models.checkpoint import save_bank
 from ffa_lab.models.evaluate import bank_scores, evaluate_scores
 from ffa_lab.models.metrics import calibrate_threshold
 
@@ -330,6 +330,6 @@ def finalize(bank, config, data, out, val_images, val_labels, history, log, dist
         "thresholds": dict(zip(config.attributes, thresholds, strict=True)),
     }
     if dist.is_main:
-        atomic_write_bytes(out / "training_summary.json", json.dumps(summary, indent=1).encode())
+        write_json(out / "training_summary.json", summary)
     dist.barrier()  # every rank's checkpoints and the summary exist when any rank returns
     return summary

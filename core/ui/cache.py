@@ -17,6 +17,7 @@ from ffa_lab.data.celeba import CelebA, load_celeba
 from ffa_lab.models.bank import AttributeBank
 from ffa_lab.models.checkpoint import LoadedBank, load_bank
 from ffa_lab.views import faces_data, flips, limits
+from ffa_lab.views.flip_all import FlipAllView, flip_all_view
 from ffa_lab.views.settings import resolve_folder
 
 
@@ -118,9 +119,9 @@ def flip(
 
 
 @st.cache_data(max_entries=8, show_spinner="Flipping every attribute…")
-def flip_all(model_key: str, _bank: AttributeBank, aligned: np.ndarray, method: str) -> flips.FlipAllView:
+def flip_all(model_key: str, _bank: AttributeBank, aligned: np.ndarray, method: str) -> FlipAllView:
     with limits.attack_slot():
-        return flips.flip_all_view(_bank, aligned, method)
+        return flip_all_view(_bank, aligned, method)
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the study results…")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from ffa_lab.attacks import REGISTRY
 from ffa_lab.ui import state
-from ffa_lab.views.flips import FlipAllView
+from ffa_lab.views.flip_all import FlipAllView
 from ffa_lab.views.settings import DISPLAY_HEIGHT
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ffa_lab.attacks.criteria import is_success, predicts_positive
+
 POSITIVE, NEGATIVE, NEUTRAL = "#2b8a3e", "#c92a2a", "#868e96"
 LANDMARK_NAMES = ("left eye", "right eye", "nose", "left mouth", "right mouth")
 
@@ -28,11 +30,14 @@ def score_bars(
     """
     scores = np.asarray(scores, dtype=float)
     names = list(attributes)
-    colors = [POSITIVE if s >= 0 else NEGATIVE for s in scores]
+    colors = [POSITIVE if predicts_positive(s) else NEGATIVE for s in scores]
     text = None
-    hover = [f"{n}: score {s:+.3f} → {'present' if s >= 0 else 'absent'}" for n, s in zip(names, scores, strict=True)]
+    hover = [
+        f"{n}: score {s:+.3f} → {'present' if predicts_positive(s) else 'absent'}"
+        for n, s in zip(names, scores, strict=True)
+    ]
     if labels is not None:
-        right = (scores >= 0) == (np.asarray(labels) > 0)
+        right = is_success(scores, np.asarray(labels))
         text = ["✓" if r else "✗" for r in right]
         hover = [
             f"{h}; truth {'present' if lab > 0 else 'absent'} ({'right' if r else 'wrong'})"

@@ -14,9 +14,9 @@ from ffa_lab.experiments.results import (
     read_natural,
     read_study,
     write_csv,
-    write_json,
 )
 from ffa_lab.experiments.units import PartStore, run_units
+from ffa_lab.files import write_json
 
 
 def square_task(ctx: dict, value: int) -> dict:
