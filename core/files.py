@@ -53,3 +53,14 @@ def json_text(document: Any) -> str:
 def write_json(path: str | Path, document: Any) -> None:
     """Atomically write ``document`` as :func:`json_text`."""
     atomic_write_bytes(Path(path), json_text(document).encode())
+
+
+def remove_temporaries(folder: Path) -> list[str]:
+    """Delete the temporary files a killed writer left directly in ``folder`` (``.<name>.<uuid>.tmp``);
+    the names removed. Call it only where no other writer is active (the final merge of a run)."""
+    removed = []
+    for path in Path(folder).glob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed

@@ -1,4 +1,4 @@
-"""The shared scale search (method notes §5) and the driver every attack runs through.
+"""The shared scale search (docs/attacks.md, "The shared scale search") and the driver every attack runs through.
 
 An attack only supplies a direction d (per sample, any scale); here it is normalised to unit L∞, so
 the scale s reads in grey levels, and the integer images
@@ -290,7 +290,7 @@ def growing_scales(params: SearchParams) -> list[float]:
         grid.append(float(s))
         if s >= params.max_scale:
             break
-        s = np.float32(min(s * params.growth, params.max_scale))
+        s = np.float32(min(float(s * params.growth), params.max_scale))
     return grid
 
 

@@ -77,7 +77,7 @@ def samples_path(folder: Path) -> Path:
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub fears a key 'allow_pickle'
     atomic_write_bytes(Path(path), buffer.getvalue())
 
 

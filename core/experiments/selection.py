@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ffa_lab.attacks.criteria import predicts_positive
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
@@ -41,6 +42,30 @@ class SplitSelection:
     all_images: np.ndarray
     labels: np.ndarray
     scores: np.ndarray
+
+
+@dataclass(frozen=True)
+class UnitContext:
+    """What every (attribute, chunk) unit of the study and of natural mining reads: the bank, the
+    selected split and the device; built once per process (each rank builds its own)."""
+
+    bank: AttributeBank
+    split: SplitSelection
+    device: str = "cpu"
+
+    def images(self, positions: np.ndarray) -> np.ndarray:
+        """The chosen images at ``positions`` (indices into ``split.chosen``), uint8 (len, H, W, 3)."""
+        return np.ascontiguousarray(self.split.all_images[self.split.chosen[positions]])
+
+    def network(self, attribute: str) -> tuple[int, AttributeBank]:
+        """(column g of ``attribute`` in the bank, the one-network bank that attacks it)."""
+        g = self.bank.attributes.index(attribute)
+        return g, self.bank.subset([g])
+
+    @property
+    def positive(self) -> np.ndarray:
+        """The bank's clean predictions on the chosen images, bool (n, G): True = +1 (criteria)."""
+        return predicts_positive(self.split.scores)
 
 
 def select_split(bank: AttributeBank, data: CelebA, config, cache_dir: Path | None) -> SplitSelection:

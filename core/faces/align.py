@@ -3,7 +3,7 @@
 Pipeline: detect faces (YuNet, or OpenCV's bundled Haar cascades as a coarse fallback), choose the
 largest (or ``face_index``), and warp it with the least-squares similarity transform (rotation,
 uniform scale, shift; Umeyama 1991) that maps its 5 landmarks onto the template. The template is
-the mean landmark position of CelebA's aligned set in the 178x218 image (method notes §2), in the
+the mean landmark position of CelebA's aligned set in the 178x218 image (docs/alignment.md, "What it does"), in the
 landmark file's order lefteye, righteye, nose, leftmouth, rightmouth, where "left" is the *image's*
 left. Borders are reflected, as in ``img_align_celeba``. Shapes: images are uint8 RGB (H, W, 3);
 points are (x, y) in pixels, pixel centres at integers.
@@ -176,9 +176,10 @@ def align_face(
 
 
 def _largest_first(found: list[yunet.Detection]) -> list[Face]:
-    faces = [
-        Face(tuple(float(v) for v in box), float(score), np.asarray(points, np.float64)) for box, score, points in found
-    ]
+    faces = []
+    for box, score, points in found:
+        x, y, w, h = (float(v) for v in box)
+        faces.append(Face((x, y, w, h), float(score), np.asarray(points, np.float64)))
     return sorted(faces, key=lambda face: -face.box[2] * face.box[3])
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ffa_lab.models.bank import AttributeBank
-from ffa_lab.models.metrics import attribute_metrics
+from ffa_lab.models.metrics import attribute_metrics, calibrate_threshold
 
 
 def bank_scores(
@@ -26,6 +26,16 @@ def bank_scores(
                 progress(len(chunk))
     bank.train(was_training)
     return out
+
+
+def fold_thresholds(bank: AttributeBank, scores: np.ndarray, labels: np.ndarray, balance_weight: float) -> list[float]:
+    """Calibrate each network's threshold t_g on held-out ``scores`` / ``labels`` (N, G), ±1 labels
+    (:func:`ffa_lab.models.metrics.calibrate_threshold`), and fold it into the last bias in place, so that
+    sign(f(x) − t_g) becomes the prediction sign(f(x)); returns the G thresholds (training and extra epochs)."""
+    thresholds = [calibrate_threshold(scores[:, g], labels[:, g], balance_weight) for g in range(bank.groups)]
+    with torch.no_grad():
+        bank.fc2_bias.sub_(torch.tensor(thresholds, device=bank.fc2_bias.device).view(-1, 1))
+    return thresholds
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Training the bank: every attribute network at once, each with its own class-balanced loss.
 
-Loss (method notes §4, our reconstruction of the paper's Caffe setup): Euclidean loss to ±1
+Loss (docs/method.md, "The networks"; our reconstruction of the paper's Caffe setup): Euclidean loss to ±1
 targets, J_k = w_k(t) · ½ (f_k(x) − t)², with class weights w_k(+1) = 0.5/p_k, w_k(−1) = 0.5/(1−p_k)
 ("full" balance; "sqrt" uses their square roots, "none" is plain). The bank's loss is the sum over
 attributes, so each network receives exactly the gradient it would get trained alone on the same
@@ -32,8 +32,7 @@ from ffa_lab.files import write_json
 from ffa_lab.models import train_state
 from ffa_lab.models.bank import ArchConfig, AttributeBank
 from ffa_lab.models.checkpoint import save_bank
-from ffa_lab.models.evaluate import bank_scores, evaluate_scores
-from ffa_lab.models.metrics import calibrate_threshold
+from ffa_lab.models.evaluate import bank_scores, evaluate_scores, fold_thresholds
 
 
 @dataclass(frozen=True)
@@ -298,11 +297,7 @@ def finalize(bank, config, data, out, val_images, val_labels, history, log, dist
     device = str(next(bank.parameters()).device)  # scored where it was trained (cuda:R under torchrun)
     columns = [config.attributes.index(a) for a in bank.attributes]
     scores = bank_scores(bank, val_images, device=device)
-    thresholds = [
-        calibrate_threshold(scores[:, g], val_labels[:, c], config.balance_weight) for g, c in enumerate(columns)
-    ]
-    with torch.no_grad():
-        bank.fc2_bias -= torch.tensor(thresholds, device=bank.fc2_bias.device).view(-1, 1)
+    thresholds = fold_thresholds(bank, scores, val_labels[:, columns], config.balance_weight)
     after = bank_scores(bank, val_images, device=device)
     mine = evaluate_scores(bank.attributes, after, val_labels[:, columns])
     meta = {}

@@ -71,7 +71,8 @@ def _example(loaded, image: np.ndarray, attribute: str, goal: str, label: int | 
     caption = (
         f"{attribute}: score {result.score_before[0]:+.3f} → {result.score_after[0]:+.3f}, "
         f"scale {result.scale[0]:.2f}, L∞ {result.linf[0]:.0f}, L2 {result.l2[0]:.1f}, "
-        f"PASS {result.pass_score[0]:.4f}; perturbation ×{gain:.0f}"
+        f"PASS {float(result.pass_score[0]) if result.pass_score is not None else float('nan'):.4f}; "
+        f"perturbation ×{gain:.0f}"
     )
     return Example(title, caption, encode_png(image), encode_png(shown), encode_png(adversarial))
 

@@ -10,6 +10,8 @@ Parameters with a leading underscore are not hashed; another argument (``model_k
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -48,7 +50,7 @@ def dataset(root: str) -> CelebA:
     return load_celeba(resolve_folder(root))
 
 
-def _portraits() -> dict[str, tuple[str, object]]:
+def _portraits() -> dict[str, tuple[str, Callable[[], np.ndarray]]]:
     """slug ('astronaut', 'grace_hopper') -> (title, loader) of ffa_lab.data.portraits.bundled_portraits."""
     from ffa_lab.data.portraits import bundled_portraits
 

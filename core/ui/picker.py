@@ -91,8 +91,9 @@ def _upload(page: str, kind: str, current: str) -> str | None:
         ref = bytes_ref(kind, data)
         state.remember_upload(ref, data, getattr(picture, "name", "camera picture"), aligned)
         return ref
-    if face_kind(current) == kind and state.upload_for(current) is not None:
-        st.caption(f"Using the earlier picture {state.upload_for(current)[1]}.")
+    earlier = state.upload_for(current) if face_kind(current) == kind else None
+    if earlier is not None:
+        st.caption(f"Using the earlier picture {earlier[1]}.")
         return current
     st.info(
         "Upload a JPEG, PNG, WebP, BMP, GIF or TIFF picture with a face." if kind == "upload" else "Take a picture."
@@ -101,11 +102,12 @@ def _upload(page: str, kind: str, current: str) -> str | None:
 
 
 def _dataset(ctx: AppContext, page: str, current: str) -> str | None:
-    if ctx.require_dataset("Browsing the dataset") is None:
+    celeba = ctx.require_dataset("Browsing the dataset")
+    if celeba is None:
         return None
-    current_id = current.split(":", 1)[1] if face_kind(current) == "dataset" else None
+    current_id = current.split(":", 1)[1] if face_kind(current) == "dataset" else ""
     left, middle, right = st.columns([1, 2, 2])
-    current_split = {0: "train", 2: "test"}.get(ctx.celeba.partition.get(current_id, -1), "test")
+    current_split = {0: "train", 2: "test"}.get(celeba.partition.get(current_id, -1), "test")
     bound = state.remembered(state.page_key(page, "split"), current_split, current)
     split = left.radio("Split", ["test", "train"], horizontal=True, **bound)
     has = middle.multiselect("Has attributes", ATTRIBUTES, key=state.page_key(page, "has"))
@@ -116,7 +118,7 @@ def _dataset(ctx: AppContext, page: str, current: str) -> str | None:
     if found is None:
         return None
     ids, total = found
-    if current_id is not None and current_id not in ids and split == current_split:
+    if current_id and current_id not in ids and split == current_split:
         ids = [current_id, *ids]  # the face chosen elsewhere (a link, the gallery) stays selectable
     if not ids:
         st.warning("No image matches these filters.")

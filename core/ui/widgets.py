@@ -19,7 +19,9 @@ def enlarge(image: np.ndarray, height: int = DISPLAY_HEIGHT) -> np.ndarray:
     factor = max(1, math.ceil(height / image.shape[0]))
     if factor == 1:
         return image
-    return np.asarray(Image.fromarray(image).resize((image.shape[1] * factor, image.shape[0] * factor), Image.NEAREST))
+    return np.asarray(
+        Image.fromarray(image).resize((image.shape[1] * factor, image.shape[0] * factor), Image.Resampling.NEAREST)
+    )
 
 
 def show_image(image: np.ndarray, caption: str, height: int = DISPLAY_HEIGHT, where=st) -> None:

@@ -92,7 +92,7 @@ def prepare_photo(ref: str, title: str, photo: np.ndarray, *, aligner: str = "au
         aligner=result.aligner,
         coarse=bool(result.coarse),
         landmarks=None if face is None else np.asarray(face.landmarks, dtype=np.float32),
-        box=None if face is None else tuple(int(v) for v in face.box),
+        box=None if face is None else (int(face.box[0]), int(face.box[1]), int(face.box[2]), int(face.box[3])),
         n_faces=len(result.faces),
     )
 

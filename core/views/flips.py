@@ -210,6 +210,7 @@ def flip_view(
     result = attack_images(
         bank, original[None], canonical, method=method, goal=goal, labels=labels, compute_pass=compute_pass
     )
+    assert result.target is not None, "every attack records its goal signs"
     adversarial, goal_sign = result.adversarial[0], int(result.target[0])
     all_scores = bank_scores(bank, np.stack([original, adversarial]))
     base = base_scale(result)
@@ -231,7 +232,7 @@ def flip_view(
 
 def side_effects(view: FlipView, threshold: float = 0.0) -> list[dict]:
     """The other attributes' scores before/after: flipped predictions first, then by the size of the change."""
-    rows = []
+    rows: list[dict] = []
     for g, name in enumerate(view.attributes):
         if name == view.attribute:
             continue

@@ -51,7 +51,7 @@ def score_bars(
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=11))
     fig.update_xaxes(title="score (≥ 0: attribute present)")
     title = "Attribute scores"
-    if labels is not None:
+    if text is not None:
         title += f" — {int(sum(t == '✓' for t in text))}/{len(scores)} agree with the CelebA labels"
     return _layout(fig, title, 18 * len(scores) + 110)
 

@@ -11,7 +11,8 @@ from ffa_lab.data.attributes import ATTRIBUTE_INDEX
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.experiments.results import ResultsError
 from ffa_lab.experiments.selection import quartiles, select_images
-from ffa_lab.experiments.study import StudyConfig, rank_attributes, run_study
+from ffa_lab.experiments.study import StudyConfig, run_study
+from ffa_lab.experiments.study_summary import rank_attributes
 from ffa_lab.experiments.units import PartStore
 from ffa_lab.models.evaluate import bank_scores
 from tests.study_helpers import ATTRS, make_inputs, open_inputs

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from ffa_lab.cli.main import main
-from ffa_lab.experiments.natural import NaturalConfig, run_extra_epochs, run_natural
+from ffa_lab.experiments.extra_epochs import run_extra_epochs
+from ffa_lab.experiments.natural import NaturalConfig, run_natural
 from ffa_lab.experiments.results import ResultsError
 from ffa_lab.experiments.study import StudyConfig, run_study
 from ffa_lab.report.html import find_results, write_report
