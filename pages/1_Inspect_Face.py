@@ -4,6 +4,7 @@ import streamlit as st
 
 from ffa_lab.ui import cache
 from ffa_lab.ui.picker import face_picker
+from ffa_lab.ui.saliency import saliency_panel
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import show_image
 from ffa_lab.views.plots import landmarks_figure, score_bars
@@ -40,6 +41,7 @@ def render(ctx: AppContext) -> None:
     st.plotly_chart(score_bars(loaded.attributes, scores, labels), key="inspect_scores")
     if labels is None:
         st.caption("Ground truth is shown for dataset faces only.")
+    saliency_panel(ctx, loaded.bank, face.aligned, "inspect")
 
 
 run_page("Inspect a face", "🔍", render)

@@ -6,6 +6,7 @@ from ffa_lab.attacks import REGISTRY
 from ffa_lab.attacks.run import amplified_perturbation
 from ffa_lab.ui import cache, state
 from ffa_lab.ui.picker import face_picker
+from ffa_lab.ui.saliency import saliency_panel
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import attack_select, attribute_select, flip_all_grid, fmt, score_text, show_image
 from ffa_lab.views.flips import STRENGTHS, FlipView, numbers_json, side_effects
@@ -52,6 +53,7 @@ def render(ctx: AppContext) -> None:
     chart_left.plotly_chart(delta_heatmap(view.original, shown, f"|δ| at ×{strength:.2f}"), key="flip_delta")
     curve = scale_curve(view.trace_scales, view.trace_scores, view.scale, name, marker=strength * view.base_scale)
     chart_right.plotly_chart(curve, key="flip_curve")
+    saliency_panel(ctx, loaded.bank, face.aligned, "flip", view=view)
     rows = side_effects(view)
     flipped = [r["attribute"] for r in rows if r["flipped"]]
     st.plotly_chart(side_effect_bars(rows, name), key="flip_side_effects")

@@ -5,6 +5,7 @@ import streamlit as st
 from ffa_lab.report import figures
 from ffa_lab.ui import cache
 from ffa_lab.ui.errors import guarded
+from ffa_lab.ui.saliency import mean_saliency_section
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.views.settings import results_root
 
@@ -44,6 +45,7 @@ def render(ctx: AppContext) -> None:
     )
     if chosen:
         st.plotly_chart(figures.mean_perturbation_heatmaps(study, chosen), key="dash_mean_delta")
+        mean_saliency_section(study, chosen)
 
 
 run_page("Robustness dashboard", "📊", render)

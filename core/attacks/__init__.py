@@ -10,14 +10,19 @@ CLI, the pages, the study and the tests all read this registry. Most callers wan
 
 from __future__ import annotations
 
-from ffa_lab.attacks import deepfool, ffa, fgs, fgv, iffa
+from ffa_lab.attacks import ddn, deepfool, ffa, fgs, fgv, fmn, iffa
+from ffa_lab.attacks.ddn import DDNParams
 from ffa_lab.attacks.deepfool import DeepFoolParams
+from ffa_lab.attacks.fmn import FMNParams
 from ffa_lab.attacks.iffa import IterativeFFAParams
 from ffa_lab.attacks.result import AttackResult, SearchTrace
 from ffa_lab.attacks.search import SearchParams
 from ffa_lab.attacks.spec import AttackFn, AttackSpec
 
-REGISTRY: dict[str, AttackSpec] = {spec.name: spec for spec in (ffa.SPEC, fgs.SPEC, fgv.SPEC, deepfool.SPEC, iffa.SPEC)}
+REGISTRY: dict[str, AttackSpec] = {
+    spec.name: spec
+    for spec in (ffa.SPEC, fgs.SPEC, fgv.SPEC, deepfool.SPEC, iffa.SPEC, ddn.SPEC, fmn.SPEC, fmn.SPEC_LINF)
+}
 
 
 def get_attack(name: str) -> AttackSpec:
@@ -33,7 +38,9 @@ __all__ = [
     "AttackFn",
     "AttackResult",
     "AttackSpec",
+    "DDNParams",
     "DeepFoolParams",
+    "FMNParams",
     "IterativeFFAParams",
     "SearchParams",
     "SearchTrace",

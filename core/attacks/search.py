@@ -91,6 +91,33 @@ def _start(score_before: np.ndarray, target: np.ndarray, direction: torch.Tensor
     )
 
 
+def _bracket(
+    state: _State,
+    ends: list[torch.Tensor],
+    x: torch.Tensor,
+    direction: torch.Tensor,
+    upper: np.ndarray,
+    upper_score: np.ndarray,
+    params: SearchParams,
+) -> None:
+    """Start from a scale known to flip (``upper``, NaN where none is known): no growing phase, the
+    search bisects [0, upper]; a sample without one has failed and is not searched."""
+    known = np.isfinite(upper) & ~state.done
+    state.done |= ~known
+    index = np.flatnonzero(known)
+    if not len(index):
+        return
+    hi = upper[index].astype(np.float32).astype(np.float64)
+    state.hi[index], state.hi_score[index] = hi, upper_score[index]
+    state.history.append((index, hi, np.asarray(upper_score[index], np.float64)))
+    rows = torch.as_tensor(index, device=x.device)
+    scale = torch.as_tensor(hi, dtype=torch.float32, device=x.device)
+    ends[1][rows] = perturb(x[rows], direction[rows], scale).to(torch.uint8)
+    mid = (hi / 2).astype(np.float32).astype(np.float64)
+    state.nxt[index] = mid
+    state.done[index[(hi <= params.tolerance) | ~((mid > 0) & (mid < hi))]] = True
+
+
 def _advance(state: _State, index: np.ndarray, scores: np.ndarray, flipped: np.ndarray, params: SearchParams) -> None:
     """Update the brackets of the samples just evaluated and choose each one's next scale (vectorised:
     the search runs thousands of samples at once, and a Python loop per sample cost more than the math)."""
@@ -187,14 +214,20 @@ def scale_search(
     target: np.ndarray,
     score_before: np.ndarray,
     params: SearchParams,
+    upper: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[SearchTrace], int]:
     """Smallest flipping scale per sample (NaN = failed), the traces and the forward-pass count.
 
     x float (B, 3, H, W) integer-valued, direction (B, 3, H, W) with unit L∞, target (B,) ±1.
+    ``upper`` = (scales, scores): a scale already known to flip per sample and its score (NaN: none
+    known). Then there is no growing phase: [0, upper] is bisected (the minimal-norm attacks' last
+    step), and a sample without a known flip has failed.
     """
     state = _start(score_before, target, direction, params)
     x, direction, cropped = _network_view(scorer, x, direction)
     ends = [x.to(torch.uint8), torch.zeros_like(x, dtype=torch.uint8)]  # images at lo and at hi
+    if upper is not None:
+        _bracket(state, ends, x, direction, *upper, params)
     forwards = 0
     with torch.no_grad():
         while not state.done.all():

@@ -1,4 +1,4 @@
-"""``ffa-lab`` command line: train, evaluate, score, attack, align, study, natural, report, models.
+"""``ffa-lab`` command line: train, evaluate, score, attack, align, study, natural, saliency, report, models.
 
 Every subcommand is ``main([...]) -> int``; errors the user can fix print one line on stderr and
 exit 2, never a traceback.
@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "align": "ffa_lab.cli.align",
     "study": "ffa_lab.cli.study",
     "natural": "ffa_lab.cli.natural",
+    "saliency": "ffa_lab.cli.saliency",
     "report": "ffa_lab.cli.report",
     "models": "ffa_lab.cli.models",
 }

@@ -79,7 +79,9 @@ def add_common(parser, kind: str) -> None:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--split", choices=["train", "val", "test"], default="test")
-    parser.add_argument("--attacks", default="ffa,fgs,fgv", help="comma-separated: ffa,fgs,fgv,deepfool,iffa")
+    parser.add_argument(
+        "--attacks", default="ffa,fgs,fgv", help="comma-separated: ffa,fgs,fgv,deepfool,iffa,ddn,fmn,fmn-linf"
+    )
     parser.add_argument(
         "--side-effect-limit",
         type=int,

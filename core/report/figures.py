@@ -16,7 +16,16 @@ from plotly.subplots import make_subplots
 from ffa_lab.experiments.results import NaturalResults, StudyResults
 from ffa_lab.models.anchors import ANCHORS, MOON_LABEL
 
-METHOD_COLORS = {"ffa": "#d62728", "fgs": "#1f77b4", "fgv": "#2ca02c", "deepfool": "#9467bd", "iffa": "#ff7f0e"}
+METHOD_COLORS = {
+    "ffa": "#d62728",
+    "fgs": "#1f77b4",
+    "fgv": "#2ca02c",
+    "deepfool": "#9467bd",
+    "iffa": "#ff7f0e",
+    "ddn": "#8c564b",
+    "fmn": "#e377c2",
+    "fmn-linf": "#17becf",
+}
 SPLIT_COLORS = {"train": "#1f77b4", "test": "#ff7f0e", "val": "#2ca02c"}
 
 

@@ -17,7 +17,13 @@ from ffa_lab.models.bank import ArchConfig, AttributeBank
 from ffa_lab.models.evaluate import bank_scores
 
 ATTRS = ["Smiling", "Male"]
-SPECIFIC = {"deepfool": {"max_iterations": 8}, "iffa": {"steps": 6}}  # fewer steps: the tests stay fast
+SPECIFIC = {  # fewer steps: the tests stay fast
+    "deepfool": {"max_iterations": 8},
+    "iffa": {"steps": 6},
+    "ddn": {"steps": 20},
+    "fmn": {"steps": 20},
+    "fmn-linf": {"steps": 20},
+}
 
 
 def params_for(method: str, **override):
@@ -83,7 +89,7 @@ def rescore_png(bank: AttributeBank, image: np.ndarray, attribute: str) -> float
 
 
 def test_registry_and_labels():
-    assert set(REGISTRY) == {"ffa", "fgs", "fgv", "deepfool", "iffa"}
+    assert set(REGISTRY) == {"ffa", "fgs", "fgv", "deepfool", "iffa", "ddn", "fmn", "fmn-linf"}
     assert all(spec.name == name and spec.label for name, spec in REGISTRY.items())
 
 
