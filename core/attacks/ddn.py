@@ -18,6 +18,7 @@ images) times 255, with 50 steps instead of its 100.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -63,7 +64,9 @@ def ddn(
     goal: str = "flip",
 ):
     """DDN on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
-    return run_minimal_norm(SPEC.name, 2.0, ddn_path, model, images, targets, SPEC.check_params(params), goal)
+    return run_minimal_norm(
+        SPEC.name, 2.0, ddn_path, model, images, targets, cast(MinimalNormParams, SPEC.check_params(params)), goal
+    )
 
 
 SPEC = AttackSpec(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -79,7 +80,9 @@ def fmn(
     goal: str = "flip",
 ):
     """L2 FMN on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
-    return run_minimal_norm(SPEC.name, 2.0, fmn_path, model, images, targets, SPEC.check_params(params), goal)
+    return run_minimal_norm(
+        SPEC.name, 2.0, fmn_path, model, images, targets, cast(MinimalNormParams, SPEC.check_params(params)), goal
+    )
 
 
 def fmn_linf(
@@ -92,7 +95,14 @@ def fmn_linf(
 ):
     """L∞ FMN on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
     return run_minimal_norm(
-        SPEC_LINF.name, math.inf, fmn_path, model, images, targets, SPEC_LINF.check_params(params), goal
+        SPEC_LINF.name,
+        math.inf,
+        fmn_path,
+        model,
+        images,
+        targets,
+        cast(MinimalNormParams, SPEC_LINF.check_params(params)),
+        goal,
     )
 
 

@@ -6,7 +6,7 @@ Each attack module defines its ``SPEC``; ``ffa_lab.attacks.REGISTRY`` collects t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -29,7 +29,7 @@ class AttackFn(Protocol):
         images: np.ndarray,
         targets: np.ndarray | None,
         *,
-        params: SearchParams | None = None,
+        params: Any = None,  # the attack's own params_type (checked by AttackSpec.check_params), or None
         goal: str = "flip",
     ) -> AttackResult: ...
 

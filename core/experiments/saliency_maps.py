@@ -136,7 +136,9 @@ def run_mean_saliency(
     }
     path = Path(out) / SALIENCY_FILE
     write_npz(path, {**arrays, "attributes": np.array(config.attributes), "meta": np.array(json.dumps(meta))})
-    return read_mean_saliency(path.parent)
+    written = read_mean_saliency(path.parent)
+    assert written is not None, "the file was just written"
+    return written
 
 
 def read_mean_saliency(folder: str | Path) -> MeanSaliency | None:

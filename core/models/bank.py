@@ -16,6 +16,7 @@ inside, differentiably, so attacks and heatmaps work on the dataset's own intege
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -43,7 +44,8 @@ class ArchConfig:
     @classmethod
     def from_json(cls, data: dict) -> ArchConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in known.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in known.items()}
+        return cls(**values)
 
     def feature_size(self) -> int:
         h, w = self.input_size
@@ -65,7 +67,7 @@ def crop_resize(images: torch.Tensor, arch: ArchConfig, cropped: bool = False) -
     ``cropped``: the images are already ``images[..., y0:y1, x0:x1]`` of :func:`crop_box` (the attacks'
     scale search perturbs only that part; a contiguous crop also resizes ~1.8x faster than a view)."""
     if not cropped:
-        y0, y1, x0, x1 = crop_box(*images.shape[-2:], arch)
+        y0, y1, x0, x1 = crop_box(images.shape[-2], images.shape[-1], arch)
         images = images[..., y0:y1, x0:x1]
     return F.interpolate(images, size=arch.input_size, mode="area")
 
@@ -118,6 +120,13 @@ class AttributeBank(nn.Module):
 
     __hash__ = nn.Module.__hash__
 
+    # nn.ModuleList items are typed Module; these typed views say what they hold (Conv2d, BatchNorm2d)
+    def _convs(self) -> list[nn.Conv2d]:
+        return cast(list[nn.Conv2d], list(self.convs))
+
+    def _norms(self) -> list[nn.BatchNorm2d]:
+        return cast(list[nn.BatchNorm2d], list(self.norms))
+
     def _norm(self, i: int, x: torch.Tensor) -> torch.Tensor:
         return x if self._folded else self.norms[i](x)
 
@@ -130,14 +139,16 @@ class AttributeBank(nn.Module):
         """
         if self._folded:
             return self
-        for conv, norm in zip(self.convs, self.norms, strict=True):
-            scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        for conv, norm in zip(self._convs(), self._norms(), strict=True):
+            mean, var, bias = norm.running_mean, norm.running_var, conv.bias
+            assert mean is not None and var is not None and bias is not None  # running stats and biases exist
+            scale = norm.weight / torch.sqrt(var + norm.eps)
             conv.weight.mul_(scale.view(-1, 1, 1, 1))
-            conv.bias.copy_((conv.bias - norm.running_mean) * scale + norm.bias)
+            bias.copy_((bias - mean) * scale + norm.bias)
             norm.weight.fill_(1.0)
             norm.bias.zero_()
-            norm.running_mean.zero_()
-            norm.running_var.fill_(1.0 - norm.eps)
+            mean.zero_()
+            var.fill_(1.0 - norm.eps)
         self._folded = True
         return self  # dataclass(eq=True) would make modules unhashable
 
@@ -147,7 +158,8 @@ class AttributeBank(nn.Module):
 
     def preprocess(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
         x = crop_resize(images.float(), self.arch, cropped)
-        return (x - self.pixel_mean) / self.pixel_std
+        mean, std = cast(torch.Tensor, self.pixel_mean), cast(torch.Tensor, self.pixel_std)  # buffers
+        return (x - mean) / std
 
     def forward(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
         """Scores (B, G); ``cropped``: images are already cut to :func:`crop_box` (see crop_resize)."""
@@ -159,7 +171,7 @@ class AttributeBank(nn.Module):
                 raise ValueError(f"paired input has {images.shape[1]} images per sample, bank has {groups}")
             x = self.preprocess(images.reshape(batch * groups, *images.shape[2:]), cropped)
             x = x.reshape(batch, groups * 3, *x.shape[-2:])
-            first = self.convs[0]
+            first = self._convs()[0]
             x = F.conv2d(x, first.weight, first.bias, padding=1, groups=groups)
         else:
             x = self.convs[0](self.preprocess(images, cropped))

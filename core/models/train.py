@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,11 @@ class TrainConfig:
         data["arch"] = ArchConfig.from_json(data["arch"])
         data["attributes"] = tuple(data["attributes"])
         return cls(**data)
+
+
+def _epoch_progress(progress: Callable[[int, int, int], None], epoch: int, step: int, total: int) -> None:
+    """``progress(epoch, step, total)`` from the per-step ``(step, total)`` callback of one epoch."""
+    progress(epoch, step, total)
 
 
 def split_train_val(ids: list[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +171,7 @@ def train_epochs(
     batch size, flips and weight decay), a fresh AdamW at the constant learning rate ``lr``.
     Randomness from (seed, epoch). Returns the mean loss per attribute of each epoch; leaves eval mode."""
     bank.to(device).requires_grad_(True)
-    bank = bank.to(memory_format=torch.channels_last)
+    bank = bank.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to takes it; stubs omit it
     optimizer = make_optimizer(bank, config)
     weights = class_weights(labels, config.balance).to(device)
     labels_t = torch.from_numpy(labels.astype(np.float32)).to(device)
@@ -215,9 +221,9 @@ def train_bank(
     labels_mine = labels_all[:, [config.attributes.index(a) for a in mine]]
     train_idx, val_idx = split_train_val(ids, config.val_fraction, config.seed)
     mean, std = channel_stats(images[train_idx])
-    config = replace(config, arch=replace(config.arch, mean=mean, std=std))
+    config = replace(config, arch=replace(config.arch, mean=mean, std=std))  # type: ignore[arg-type]  # 3 channels
     bank = AttributeBank.initialised(mine, config.arch, config.seed).to(device)
-    bank = bank.to(memory_format=torch.channels_last)
+    bank = bank.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to takes it; stubs omit it
     optimizer = make_optimizer(bank, config)
     history: list[dict] = []
     start_epoch = 0
@@ -242,11 +248,11 @@ def train_bank(
             config,
             lr_at,
             device,
-            progress=None if progress is None else lambda s, n, e=epoch: progress(e, s, n),
+            progress=None if progress is None else partial(_epoch_progress, progress, epoch),
         )
         loss_sums = gather_columns(dist, loss_sums)
         val_scores = gather_columns(dist, bank_scores(bank, images[val_idx], device=device))
-        val = evaluate_scores(config.attributes, val_scores, labels_all[val_idx])
+        val = evaluate_scores(list(config.attributes), val_scores, labels_all[val_idx])
         history.append(
             {
                 "epoch": epoch + 1,

@@ -104,9 +104,9 @@ def test_interrupted_study_resumes_without_redoing_finished_units(study, inputs,
     assert 0 < len(finished) < 9 and not (out / "summary.json").exists()
     real_unit, calls = ffa_lab.experiments.study.study_unit, []
 
-    def counting_unit(ctx, attribute, positions):
+    def counting_unit(ctx, attribute, positions, *, config):
         calls.append(attribute)
-        return real_unit(ctx, attribute, positions)
+        return real_unit(ctx, attribute, positions, config=config)
 
     monkeypatch.setattr(ffa_lab.experiments.study, "study_unit", counting_unit)
     resumed = run_study(loaded, data, CONFIG, out, cache_dir=inputs["cache"], log=lambda _: None)
