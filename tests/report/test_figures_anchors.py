@@ -10,4 +10,4 @@ def test_moon_per_attribute_values_are_marked_as_remembered():
     moon = [n for n in names if n.startswith("MOON")]
     assert moon == [f"MOON (per attribute as remembered; published mean {PUBLISHED_MEANS['MOON']})"]
     assert "LNets+ANet" in names and "this bank" in names
-    assert list(figure.data[names.index(moon[0])].y) == [ANCHORS["Smiling"][1], ANCHORS["Male"][1]]
+    assert list(figure.data[names.index(moon[0])].y) == [ANCHORS["Male"][1], ANCHORS["Smiling"][1]]  # file order
