@@ -57,7 +57,7 @@ def _bank_section(ctx: AppContext) -> None:
     loaded = ctx.loaded
     facts = bankinfo.training_facts(loaded)
     st.markdown(
-        f"**{bankinfo.bank_name(loaded)}** from `{loaded.folder}`: {len(loaded.attributes)} attribute networks, "
+        f"**{bankinfo.bank_name(loaded)}** from `{loaded.folder}`: {len(loaded.attributes)} attributes, "
         f"{facts['parameters']:,} parameters in all"
         + (f", trained {facts['epochs']} epoch(s) on data `{facts['data_fingerprint']}`." if facts["epochs"] else ".")
     )

@@ -1,8 +1,11 @@
 """Natural adversarials: misclassified faces that a tiny perturbation corrects (saved results or mined live)."""
 
+import time
+
 import streamlit as st
 
 from ffa_lab.data.attributes import ATTRIBUTES
+from ffa_lab.experiments.progress import Step
 from ffa_lab.report import figures
 from ffa_lab.ui import cache, state
 from ffa_lab.ui.errors import guarded
@@ -67,19 +70,30 @@ def _live(ctx: AppContext):
     limit = right.select_slider("Images to scan", [100, 200, 500, 1000, 2000, 5000], value=100, key="gallery_limit")
     wanted = (ctx.model_key, ctx.dataset_folder, attribute, split, limit)
     if st.button(f"Mine {attribute} on {limit} {split} images", key="gallery_mine"):
-        bar = st.progress(0.0, text="Scoring the images…")
+        bar = st.progress(0.0, text="Looking for a finished run of these settings…")
+        steps: list[Step] = []
 
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=f"Correcting misclassified faces: {done}/{total}")
+        def progress(step: Step) -> None:
+            steps.append(step)
+            bar.progress(step.overall, text=step.text())
 
+        started = time.perf_counter()
         mined = guarded("Mining", mine, loaded, ctx.celeba, ctx.model_key, attribute, split, limit, progress)
+        seconds = time.perf_counter() - started
         bar.empty()
         if mined is not None:
-            st.session_state["gallery_mined"] = (wanted, mined)
+            note = (
+                f"Mined in {seconds:.0f} s."
+                if steps
+                else f"Read back in {seconds:.1f} s: these settings were mined before (kept on the server), "
+                "so they are not recomputed."
+            )
+            st.session_state["gallery_mined"] = (wanted, mined, note)
     stored = st.session_state.get("gallery_mined")
     if stored is None or stored[0] != wanted:
         st.caption("Press the button to mine: FFA aimed at the true label of every face the network gets wrong.")
         return None
+    st.caption(stored[2])
     return stored[1]
 
 

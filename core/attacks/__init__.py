@@ -10,19 +10,33 @@ CLI, the pages, the study and the tests all read this registry. Most callers wan
 
 from __future__ import annotations
 
-from ffa_lab.attacks import ddn, deepfool, ffa, fgs, fgv, fmn, iffa
-from ffa_lab.attacks.ddn import DDNParams
-from ffa_lab.attacks.deepfool import DeepFoolParams
-from ffa_lab.attacks.fmn import FMNParams
-from ffa_lab.attacks.iffa import IterativeFFAParams
+import math
+
+from ffa_lab.attacks.ddn import DDNParams, ddn_path
+from ffa_lab.attacks.deepfool import DeepFoolParams, deepfool_direction
+from ffa_lab.attacks.ffa import ffa_direction
+from ffa_lab.attacks.fgs import fgs_direction
+from ffa_lab.attacks.fgv import fgv_direction
+from ffa_lab.attacks.fmn import FMNParams, fmn_path
+from ffa_lab.attacks.iffa import IterativeFFAParams, iffa_direction
+from ffa_lab.attacks.minimal import minimal_norm_attack
 from ffa_lab.attacks.result import AttackResult, SearchTrace
 from ffa_lab.attacks.search import SearchParams
-from ffa_lab.attacks.spec import AttackFn, AttackSpec
+from ffa_lab.attacks.spec import AttackSpec, direction_attack
 
-REGISTRY: dict[str, AttackSpec] = {
-    spec.name: spec
-    for spec in (ffa.SPEC, fgs.SPEC, fgv.SPEC, deepfool.SPEC, iffa.SPEC, ddn.SPEC, fmn.SPEC, fmn.SPEC_LINF)
-}
+_ATTACKS = (
+    direction_attack("ffa", "FFA (fast flipping attribute)", ffa_direction, in_paper=True),
+    direction_attack("fgs", "FGS (fast gradient sign)", fgs_direction, in_paper=True),
+    direction_attack("fgv", "FGV (fast gradient value)", fgv_direction, in_paper=True),
+    direction_attack(
+        "deepfool", "DeepFool (minimal L2 reference)", deepfool_direction, DeepFoolParams, kind="iterative"
+    ),
+    direction_attack("iffa", "Iterative FFA (our extension)", iffa_direction, IterativeFFAParams, kind="iterative"),
+    minimal_norm_attack("ddn", "DDN (decoupled direction and norm, minimal L2)", ddn_path, DDNParams, 2.0),
+    minimal_norm_attack("fmn", "FMN (fast minimum-norm, L2)", fmn_path, FMNParams, 2.0),
+    minimal_norm_attack("fmn-linf", "FMN (fast minimum-norm, L∞)", fmn_path, FMNParams, math.inf),
+)
+REGISTRY: dict[str, AttackSpec] = {spec.name: spec for spec in _ATTACKS}
 
 
 def get_attack(name: str) -> AttackSpec:
@@ -35,7 +49,6 @@ def get_attack(name: str) -> AttackSpec:
 
 __all__ = [
     "REGISTRY",
-    "AttackFn",
     "AttackResult",
     "AttackSpec",
     "DDNParams",

@@ -18,14 +18,10 @@ images) times 255, with 50 steps instead of its 100.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
-import numpy as np
 import torch
 
-from ffa_lab.attacks.minimal import MinimalNormParams, Path, cosine, norms, run_minimal_norm, unit_l2
-from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.spec import AttackSpec
+from ffa_lab.attacks.minimal import MinimalNormParams, Path, cosine, norms, unit_l2
 
 
 @dataclass(frozen=True)
@@ -53,27 +49,3 @@ def ddn_path(path: Path, params: DDNParams) -> None:
         size = norms(delta, 2.0)
         delta = delta * torch.where(size > 0, eps / size.clamp_min(1e-30), 0.0).reshape(-1, 1, 1, 1)
         delta = (x + delta).clamp_(0, 255) - x
-
-
-def ddn(
-    model: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    *,
-    params: DDNParams | None = None,
-    goal: str = "flip",
-):
-    """DDN on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
-    return run_minimal_norm(
-        SPEC.name, 2.0, ddn_path, model, images, targets, cast(MinimalNormParams, SPEC.check_params(params)), goal
-    )
-
-
-SPEC = AttackSpec(
-    name="ddn",
-    label="DDN (decoupled direction and norm, minimal L2)",
-    kind="minimal-norm",
-    params_type=DDNParams,
-    run=ddn,
-    in_paper=False,
-)

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import SearchParams, iterate_steps, run_attack
-from ffa_lab.attacks.spec import AttackSpec
+from ffa_lab.attacks.search import SearchParams, iterate_steps
 
 
 @dataclass(frozen=True)
@@ -45,25 +43,3 @@ def deepfool_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor
         return delta - (1 + params.overshoot) * f.reshape(-1, 1, 1, 1) * grad / norm2
 
     return iterate_steps(scorer, x, target, score_before, params.max_iterations, step)
-
-
-def deepfool(
-    model: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    *,
-    params: SearchParams | None = None,
-    goal: str = "flip",
-):
-    """DeepFool on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
-    return run_attack(SPEC.name, deepfool_direction, model, images, targets, SPEC.check_params(params), goal)
-
-
-SPEC = AttackSpec(
-    name="deepfool",
-    label="DeepFool (minimal L2 reference)",
-    kind="iterative",
-    params_type=DeepFoolParams,
-    run=deepfool,
-    in_paper=False,
-)

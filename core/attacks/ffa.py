@@ -13,12 +13,10 @@ search are our reconstruction (docs/attacks.md). One forward and one backward pe
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import SearchParams, run_attack
-from ffa_lab.attacks.spec import AttackSpec
+from ffa_lab.attacks.search import SearchParams
 
 
 def ffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: SearchParams):
@@ -26,25 +24,3 @@ def ffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, sco
     t = target.to(x.dtype)
     _, grad = scorer.gradient(x, lambda f: 0.5 * (f - t) ** 2)
     return -grad, len(x), len(x)
-
-
-def ffa(
-    model: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    *,
-    params: SearchParams | None = None,
-    goal: str = "flip",
-):
-    """FFA on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
-    return run_attack(SPEC.name, ffa_direction, model, images, targets, SPEC.check_params(params), goal)
-
-
-SPEC = AttackSpec(
-    name="ffa",
-    label="FFA (fast flipping attribute)",
-    kind="direction",
-    params_type=SearchParams,
-    run=ffa,
-    in_paper=True,
-)

@@ -11,13 +11,11 @@ images whose score overshoots its label; both goals use the current prediction a
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ffa_lab.attacks.criteria import prediction
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import SearchParams, run_attack
-from ffa_lab.attacks.spec import AttackSpec
+from ffa_lab.attacks.search import SearchParams
 
 
 def fgs_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: SearchParams):
@@ -25,20 +23,3 @@ def fgs_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, sco
     y = prediction(score_before).to(x.dtype)
     _, grad = scorer.gradient(x, lambda f: 0.5 * (f - y) ** 2)
     return torch.sign(grad), len(x), len(x)
-
-
-def fgs(
-    model: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    *,
-    params: SearchParams | None = None,
-    goal: str = "flip",
-):
-    """FGS on uint8 images (B, H, W, 3); success is judged against ``targets`` (None = flip)."""
-    return run_attack(SPEC.name, fgs_direction, model, images, targets, SPEC.check_params(params), goal)
-
-
-SPEC = AttackSpec(
-    name="fgs", label="FGS (fast gradient sign)", kind="direction", params_type=SearchParams, run=fgs, in_paper=True
-)

@@ -14,13 +14,11 @@ image *is* flipping its prediction, and the targeted variant (descending J(x, t)
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ffa_lab.attacks.criteria import prediction
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import SearchParams, run_attack
-from ffa_lab.attacks.spec import AttackSpec
+from ffa_lab.attacks.search import SearchParams
 
 
 def fgv_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, score_before, params: SearchParams):
@@ -28,20 +26,3 @@ def fgv_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, sco
     y = prediction(score_before).to(x.dtype)
     _, grad = scorer.gradient(x, lambda f: 0.5 * (f - y) ** 2)
     return grad, len(x), len(x)
-
-
-def fgv(
-    model: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    *,
-    params: SearchParams | None = None,
-    goal: str = "flip",
-):
-    """FGV on uint8 images (B, H, W, 3); success is judged against ``targets`` (None = flip)."""
-    return run_attack(SPEC.name, fgv_direction, model, images, targets, SPEC.check_params(params), goal)
-
-
-SPEC = AttackSpec(
-    name="fgv", label="FGV (fast gradient value)", kind="direction", params_type=SearchParams, run=fgv, in_paper=True
-)

@@ -26,14 +26,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import cast
 
-import numpy as np
 import torch
 
-from ffa_lab.attacks.minimal import MinimalNormParams, Path, cosine, norms, run_minimal_norm, unit_l2
-from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.spec import AttackSpec
+from ffa_lab.attacks.minimal import MinimalNormParams, Path, cosine, norms, unit_l2
 
 
 @dataclass(frozen=True)
@@ -69,56 +65,3 @@ def fmn_path(path: Path, params: FMNParams) -> None:
             size = norms(delta, 2.0).reshape(-1, 1, 1, 1)
             delta = delta * torch.clamp(bound / size.clamp_min(1e-30), max=1.0)
         delta = (x + delta).clamp_(0, 255) - x
-
-
-def fmn(
-    model: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    *,
-    params: FMNParams | None = None,
-    goal: str = "flip",
-):
-    """L2 FMN on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
-    return run_minimal_norm(
-        SPEC.name, 2.0, fmn_path, model, images, targets, cast(MinimalNormParams, SPEC.check_params(params)), goal
-    )
-
-
-def fmn_linf(
-    model: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    *,
-    params: FMNParams | None = None,
-    goal: str = "flip",
-):
-    """L∞ FMN on uint8 images (B, H, W, 3) toward ``targets`` (±1, None = flip) -> AttackResult."""
-    return run_minimal_norm(
-        SPEC_LINF.name,
-        math.inf,
-        fmn_path,
-        model,
-        images,
-        targets,
-        cast(MinimalNormParams, SPEC_LINF.check_params(params)),
-        goal,
-    )
-
-
-SPEC = AttackSpec(
-    name="fmn",
-    label="FMN (fast minimum-norm, L2)",
-    kind="minimal-norm",
-    params_type=FMNParams,
-    run=fmn,
-    in_paper=False,
-)
-SPEC_LINF = AttackSpec(
-    name="fmn-linf",
-    label="FMN (fast minimum-norm, L∞)",
-    kind="minimal-norm",
-    params_type=FMNParams,
-    run=fmn_linf,
-    in_paper=False,
-)

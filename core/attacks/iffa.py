@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import SearchParams, iterate_steps, run_attack, unit_linf
-from ffa_lab.attacks.spec import AttackSpec
+from ffa_lab.attacks.search import SearchParams, iterate_steps, unit_linf
 
 
 @dataclass(frozen=True)
@@ -41,25 +39,3 @@ def iffa_direction(scorer: BankScorer, x: torch.Tensor, target: torch.Tensor, sc
         return delta + params.step_size * unit_linf(-(f - t).reshape(-1, 1, 1, 1) * grad)
 
     return iterate_steps(scorer, x, target, score_before, params.steps, step)
-
-
-def iffa(
-    model: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    *,
-    params: SearchParams | None = None,
-    goal: str = "flip",
-):
-    """Iterative FFA on uint8 images (B, H, W, 3) toward ``targets`` (None = flip) -> AttackResult."""
-    return run_attack(SPEC.name, iffa_direction, model, images, targets, SPEC.check_params(params), goal)
-
-
-SPEC = AttackSpec(
-    name="iffa",
-    label="Iterative FFA (our extension)",
-    kind="iterative",
-    params_type=IterativeFFAParams,
-    run=iffa,
-    in_paper=False,
-)

@@ -42,11 +42,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ffa_lab.attacks.criteria import GOALS, is_success, prediction
-from ffa_lab.attacks.distances import l2, linf
+from ffa_lab.attacks.criteria import is_success
 from ffa_lab.attacks.result import AttackResult, SearchTrace
-from ffa_lab.attacks.scorer import BankScorer, to_nchw, to_nhwc
-from ffa_lab.attacks.search import SearchParams, perturb, scale_search, unit_linf
+from ffa_lab.attacks.scorer import BankScorer
+from ffa_lab.attacks.search import SearchParams, finish_attack, scale_search, start_attack, unit_linf
+from ffa_lab.attacks.spec import AttackSpec, Engine
 
 
 @dataclass(frozen=True)
@@ -159,20 +159,9 @@ def run_minimal_norm(
     images uint8 (B, H, W, 3); targets (B,) ±1 goal signs or None (flip each current prediction).
     """
     started = time.perf_counter()
-    if goal not in GOALS:
-        raise ValueError(f"goal must be one of {', '.join(GOALS)}, not {goal!r}")
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3 or len(images) != len(scorer):
-        raise ValueError(f"expected uint8 images ({len(scorer)}, H, W, 3), got {images.dtype} {images.shape}")
+    inputs = start_attack(scorer, images, goal, targets)
+    images, x, before, targets = inputs.images, inputs.x, inputs.before, inputs.targets
     device = scorer.device
-    x = to_nchw(images, device)
-    with torch.no_grad():
-        before = scorer.scores(x).double().cpu().numpy()
-    if targets is None:
-        targets = -prediction(before)
-    targets = np.asarray(targets).astype(np.int64)
-    if targets.shape != (len(images),) or not np.isin(targets, (-1, 1)).all():
-        raise ValueError("targets must be one ±1 value per image")
     already = is_success(before, targets)
     y0, y1, x0, x1 = scorer.crop_box(*x.shape[-2:])
     run = np.flatnonzero(~already)
@@ -207,27 +196,24 @@ def run_minimal_norm(
             for i in range(len(images))
         ]
     final = np.where(np.isnan(scale), peak, scale)  # a failure returns its last iterate
-    with torch.no_grad():
-        adv_t = perturb(x, direction, torch.as_tensor(final, dtype=torch.float32, device=device))
-        after = scorer.scores(adv_t).double().cpu().numpy()
-    adversarial = to_nhwc(adv_t)
-    success = is_success(after, targets) & ~np.isnan(scale)
-    return AttackResult(
-        method=method,
-        goal=goal,
-        attributes=scorer.attributes,
-        adversarial=adversarial,
-        success=success,
-        scale=np.where(success, scale, np.nan),
-        score_before=before,
-        score_after=after,
-        l2=np.atleast_1d(l2(adversarial, images)),
-        linf=np.atleast_1d(linf(adversarial, images)),
-        pass_score=None,
-        forward_passes=len(images) * 2 + forwards,
-        backward_passes=backwards,
-        trace=tuple(traces),
-        direction=direction.permute(0, 2, 3, 1).cpu().numpy(),
-        target=targets,
-        seconds=time.perf_counter() - started,
-    )
+    return finish_attack(method, goal, scorer, inputs, direction, final, scale, traces, (forwards, backwards), started)
+
+
+def minimal_norm_engine(p: float, path_fn: PathFn) -> Engine:
+    """The engine of a minimal-norm attack in the norm ``p`` (2 or inf) whose steps ``path_fn`` takes."""
+
+    def engine(
+        name: str, model: BankScorer, images: np.ndarray, targets: np.ndarray | None, params: SearchParams, goal: str
+    ) -> AttackResult:
+        if not isinstance(params, MinimalNormParams):
+            raise TypeError(f"{name} takes minimal-norm parameters, not {type(params).__name__}")
+        return run_minimal_norm(name, p, path_fn, model, images, targets, params, goal)
+
+    return engine
+
+
+def minimal_norm_attack(
+    name: str, label: str, path_fn: PathFn, params_type: type[MinimalNormParams], p: float
+) -> AttackSpec:
+    """The record of a minimal-norm attack in the norm ``p`` (2 or inf)."""
+    return AttackSpec(name, label, "minimal-norm", params_type, minimal_norm_engine(p, path_fn))

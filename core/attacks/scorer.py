@@ -6,6 +6,9 @@ that each network sees only its own samples, and one forward (and one backward) 
 batch. Empty slots hold a zero image whose score is ignored; their gradient is never asked for.
 Because no parameter is shared between networks and BatchNorm runs in eval mode, a sample's score
 and input gradient do not depend on what else is in the batch.
+
+A shared-trunk model (``paired_input`` False, ffa_lab.models.family) needs no packing: sample i goes
+once through the trunk and is scored by output ``attributes[i]`` alone; the other outputs are free.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ffa_lab.models.bank import AttributeBank, crop_box
+from ffa_lab.models.bank import crop_box
+from ffa_lab.models.family import AttributeModel
 
 # image-network evaluations per forward: bounds memory on the gradient pass; on a CPU, cache-sized
 MAX_PAIRS = {"cpu": 160}
@@ -29,7 +33,7 @@ class BankScorer:
     attributes is replaced by an eval-mode subset copy.
     """
 
-    def __init__(self, bank: AttributeBank, attributes: Sequence[str], device: str | torch.device = "cpu") -> None:
+    def __init__(self, bank: AttributeModel, attributes: Sequence[str], device: str | torch.device = "cpu") -> None:
         unknown = sorted(set(attributes) - set(bank.attributes))
         if unknown:
             raise ValueError(f"the model bank has no network for {', '.join(unknown)}")
@@ -71,6 +75,14 @@ class BankScorer:
         """
         if index is None:
             index = torch.arange(len(self.attributes), device=self.device)
+        if not self.bank.paired_input:
+            slots = self.slots[index]
+            return torch.cat(
+                [
+                    self.bank.output_scores(chunk, outputs, cropped)
+                    for chunk, outputs in zip(images.split(self.max_pairs), slots.split(self.max_pairs), strict=True)
+                ]
+            )
         if self.bank.groups == 1:
             return torch.cat([self.bank(chunk, cropped)[:, 0] for chunk in images.split(self.max_pairs)])
         rows, slots, n_rows = self._layout(index)

@@ -267,6 +267,36 @@ def run_attack(
     each current prediction). ``params`` is the attack's own parameter class (a :class:`SearchParams`).
     """
     started = time.perf_counter()
+    inputs = start_attack(scorer, images, goal, targets)
+    x, before, targets = inputs.x, inputs.before, inputs.targets
+    target_t = torch.as_tensor(targets, device=scorer.device)
+    raw, fwd, bwd = direction_fn(scorer, x, target_t, inputs.before_tensor, params)
+    direction = unit_linf(raw)
+    found, traces, search_fwd = scale_search(scorer, x, direction, targets, before, params)
+    # the returned image: the flipping scale, or the strongest one tried for a failed sample
+    final = np.where(np.isnan(found), params.max_scale, found)
+    zero = (direction.flatten(1).abs().amax(dim=1) == 0).cpu().numpy()
+    final = np.where(zero, 0.0, final)
+    return finish_attack(
+        method, goal, scorer, inputs, direction, final, found, traces, (fwd + search_fwd, bwd), started
+    )
+
+
+@dataclass(frozen=True)
+class AttackInputs:
+    """An attack's checked inputs: uint8 ``images`` (B, H, W, 3), ``x`` the same as float (B, 3, H, W), the
+    attacked scores before (tensor and float64 array) and the goal signs ``targets`` ±1 (B,)."""
+
+    images: np.ndarray
+    x: torch.Tensor
+    before_tensor: torch.Tensor
+    before: np.ndarray
+    targets: np.ndarray
+
+
+def start_attack(scorer: BankScorer, images: np.ndarray, goal: str, targets: np.ndarray | None) -> AttackInputs:
+    """Check an attack's inputs and score them; ``targets`` None means goal "flip" (the opposite of each
+    current prediction)."""
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}, not {goal!r}")
     images = np.asarray(images)
@@ -281,33 +311,46 @@ def run_attack(
     targets = np.asarray(targets).astype(np.int64)
     if targets.shape != (len(images),) or not np.isin(targets, (-1, 1)).all():
         raise ValueError("targets must be one ±1 value per image")
-    target_t = torch.as_tensor(targets, device=scorer.device)
-    raw, fwd, bwd = direction_fn(scorer, x, target_t, before_t, params)
-    direction = unit_linf(raw)
-    found, traces, search_fwd = scale_search(scorer, x, direction, targets, before, params)
-    # the returned image: the flipping scale, or the strongest one tried for a failed sample
-    final = np.where(np.isnan(found), params.max_scale, found)
-    zero = (direction.flatten(1).abs().amax(dim=1) == 0).cpu().numpy()
-    final = np.where(zero, 0.0, final)
+    return AttackInputs(images, x, before_t, before, targets)
+
+
+def finish_attack(
+    method: str,
+    goal: str,
+    scorer: BankScorer,
+    inputs: AttackInputs,
+    direction: torch.Tensor,
+    final: np.ndarray,
+    scale: np.ndarray,
+    traces: list[SearchTrace],
+    passes: tuple[int, int],
+    started: float,
+) -> AttackResult:
+    """Make the returned images x + final·direction, re-decide success on them and package the result.
+
+    ``scale`` (B,) is the flipping scale found (NaN = failed); ``final`` the scale of the returned image
+    (the strongest tried for a failure); ``passes`` the (forward, backward) passes beyond the two scorings.
+    """
+    images, x, targets = inputs.images, inputs.x, inputs.targets
     with torch.no_grad():
         adv_t = perturb(x, direction, torch.as_tensor(final, dtype=torch.float32, device=x.device))
         after = scorer.scores(adv_t).double().cpu().numpy()
     adversarial = to_nhwc(adv_t)
-    success = is_success(after, targets) & ~np.isnan(found)
+    success = is_success(after, targets) & ~np.isnan(scale)
     return AttackResult(
         method=method,
         goal=goal,
         attributes=scorer.attributes,
         adversarial=adversarial,
         success=success,
-        scale=np.where(success, found, np.nan),
-        score_before=before,
+        scale=np.where(success, scale, np.nan),
+        score_before=inputs.before,
         score_after=after,
         l2=np.atleast_1d(l2(adversarial, images)),
         linf=np.atleast_1d(linf(adversarial, images)),
         pass_score=None,
-        forward_passes=len(images) * 2 + fwd + search_fwd,
-        backward_passes=bwd,
+        forward_passes=len(images) * 2 + passes[0],
+        backward_passes=passes[1],
         trace=tuple(traces),
         direction=direction.permute(0, 2, 3, 1).cpu().numpy(),
         target=targets,

@@ -1,6 +1,7 @@
 """One record per attack (:class:`AttackSpec`): what the registry, the CLI, the pages and the tests read.
 
-Each attack module defines its ``SPEC``; ``ffa_lab.attacks.REGISTRY`` collects them by name.
+Each attack module defines its direction (or its steps) and its parameter class; ``ffa_lab.attacks.REGISTRY``
+holds one record per attack, built with :func:`direction_attack` or ``minimal_norm_attack``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import SearchParams
+from ffa_lab.attacks.search import DirectionFn, SearchParams, run_attack
 
 # "direction": one gradient direction, then the shared scale search (FFA, FGS, FGV);
 # "iterative": a direction accumulated over gradient steps, then the scale search (DeepFool, iterative FFA);
@@ -20,10 +21,45 @@ from ffa_lab.attacks.search import SearchParams
 AttackKind = Literal["direction", "iterative", "minimal-norm"]
 
 
-class AttackFn(Protocol):
-    """``fn(model, images uint8 (B, H, W, 3), targets ±1 (B,) or None = flip, *, params, goal) -> AttackResult``."""
+class Engine(Protocol):
+    """How a kind of attack runs: ``(name, model, images, targets, params, goal) -> AttackResult``."""
 
     def __call__(
+        self,
+        name: str,
+        model: BankScorer,
+        images: np.ndarray,
+        targets: np.ndarray | None,
+        params: SearchParams,
+        goal: str,
+    ) -> AttackResult: ...
+
+
+def direction_engine(direction_fn: DirectionFn) -> Engine:
+    """The engine of an attack that supplies a direction and lets the shared scale search do the rest."""
+
+    def engine(
+        name: str, model: BankScorer, images: np.ndarray, targets: np.ndarray | None, params: SearchParams, goal: str
+    ) -> AttackResult:
+        return run_attack(name, direction_fn, model, images, targets, params, goal)
+
+    return engine
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """An attack: its registry ``name``, the ``label`` users read, its ``kind``, its own parameter class
+    (``params_type()`` gives the defaults every shipped result uses) and the engine that runs it;
+    :meth:`run` is the attack itself."""
+
+    name: str
+    label: str
+    kind: AttackKind
+    params_type: type[SearchParams]
+    engine: Engine
+    in_paper: bool = False  # one of the ICPR 2016 paper's attacks (FFA, FGS, FGV)
+
+    def run(
         self,
         model: BankScorer,
         images: np.ndarray,
@@ -31,20 +67,9 @@ class AttackFn(Protocol):
         *,
         params: Any = None,  # the attack's own params_type (checked by AttackSpec.check_params), or None
         goal: str = "flip",
-    ) -> AttackResult: ...
-
-
-@dataclass(frozen=True)
-class AttackSpec:
-    """An attack: its registry ``name``, the ``label`` users read, its ``kind``, its own parameter class
-    (``params_type()`` gives the defaults every shipped result uses) and the function that runs it."""
-
-    name: str
-    label: str
-    kind: AttackKind
-    params_type: type[SearchParams]
-    run: AttackFn
-    in_paper: bool = False  # one of the ICPR 2016 paper's attacks (FFA, FGS, FGV)
+    ) -> AttackResult:
+        """The attack on uint8 images (B, H, W, 3) toward ``targets`` (±1 per image, None = flip)."""
+        return self.engine(self.name, model, images, targets, self.check_params(params), goal)
 
     def default_params(self) -> SearchParams:
         return self.params_type()
@@ -56,3 +81,16 @@ class AttackSpec:
         if not isinstance(params, self.params_type):
             raise TypeError(f"{self.name} takes {self.params_type.__name__}, not {type(params).__name__}")
         return params
+
+
+def direction_attack(
+    name: str,
+    label: str,
+    direction_fn: DirectionFn,
+    params_type: type[SearchParams] = SearchParams,
+    *,
+    kind: AttackKind = "direction",
+    in_paper: bool = False,
+) -> AttackSpec:
+    """The record of an attack that supplies a direction (or an accumulated one) to the shared scale search."""
+    return AttackSpec(name, label, kind, params_type, direction_engine(direction_fn), in_paper)

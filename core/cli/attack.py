@@ -2,13 +2,15 @@
 
 Prints a table (score before/after, scale, L2, L∞, PASS per attribute); ``--json`` writes
 ``{"results": [{"attribute", "method", "goal", "success", "score_before", "score_after", "scale",
-"l2", "linf", "pass"}, ...]}``; ``--out adv.png`` writes the adversarial PNG (with ``--attribute all``,
-one file per attribute next to it: ``adv_Smiling.png``, ...). The image is taken as already aligned
-(CelebA framing) unless ``--align`` is given.
+"l2", "linf", "pass"}, ...]}``. ``--out adv.png`` writes the adversarial PNG (with several attributes, one
+file per attribute next to it: ``adv_Smiling.png``, ...); ``--out DIR`` (an existing folder or a path
+without a suffix) creates DIR if needed and writes one ``<attribute>.png`` per attribute into it. Every
+file written is printed. The image is taken as already aligned (CelebA framing) unless ``--align`` is given.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ from ffa_lab.attacks import REGISTRY
 from ffa_lab.attacks.criteria import GOALS
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.run import attack_images
-from ffa_lab.cli.common import resolve_device
+from ffa_lab.cli.common import add_models_argument, resolve_device
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.images import decode_image, encode_png
 from ffa_lab.errors import UsageError
@@ -26,7 +28,7 @@ from ffa_lab.models.checkpoint import load_bank
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--models", required=True, help="model folder (one .safetensors per attribute)")
+    add_models_argument(parser)
     parser.add_argument("--image", required=True, help="face image (aligned CelebA framing unless --align)")
     parser.add_argument("--attribute", required=True, help="attribute name, comma-separated names, or 'all'")
     parser.add_argument("--method", choices=sorted(REGISTRY), default="ffa")
@@ -36,7 +38,12 @@ def add_arguments(parser) -> None:
         default=None,
         help="true label(s) for --goal correct: +1 or -1, or one per attribute, comma-separated",
     )
-    parser.add_argument("--out", default=None, help="write the adversarial PNG here")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="adversarial PNG file (several attributes: FILE_<attribute>.png beside it), or a folder "
+        "(created if needed) for one <attribute>.png each",
+    )
     parser.add_argument("--json", default=None, help="write the results as JSON here")
     parser.add_argument("--align", action="store_true", help="detect and align the face first")
     parser.add_argument("--no-pass", action="store_true", help="skip PASS (faster)")
@@ -70,12 +77,33 @@ def _load_image(path: str, align: bool) -> np.ndarray:
     return align_face(image).aligned
 
 
-def _out_paths(out: str, names: list[str]) -> list[Path]:
+def _out_paths(out: str, names: list[str]) -> tuple[list[Path], Path | None]:
+    """(the PNG paths for ``names``, the folder they go into or None): ``--out`` is a folder when it exists
+    as one, ends with a separator or has no suffix; else a ``.png`` file (UsageError for another suffix)."""
     path = Path(out)
+    if path.is_dir() or out.endswith(("/", os.sep)) or not path.suffix:
+        return [path / f"{name}.png" for name in names], path
+    if path.suffix.lower() != ".png":
+        raise UsageError(f"--out must be a .png file or a folder, not {out!r} (PNG keeps the adversarial pixels exact)")
     if len(names) == 1:
-        return [path]
-    suffix = path.suffix or ".png"
-    return [path.with_name(f"{path.stem}_{name}{suffix}") for name in names]
+        return [path], None
+    return [path.with_name(f"{path.stem}_{name}{path.suffix}") for name in names], None
+
+
+def _write_pngs(out: str, names: list[str], adversarial: np.ndarray) -> None:
+    """Write one adversarial PNG per attribute where ``--out`` says and print what was written."""
+    paths, folder = _out_paths(out, names)
+    created = folder is not None and not folder.is_dir()
+    for path, image in zip(paths, adversarial, strict=True):
+        atomic_write_bytes(path, encode_png(image))
+    if folder is None:
+        for path in paths:
+            print(f"wrote {path}")
+        return
+    listed = ", ".join(p.name for p in paths)
+    print(
+        f"wrote {len(paths)} adversarial PNG{'s' if len(paths) > 1 else ''} into {'new folder ' if created else ''}{folder}: {listed}"
+    )
 
 
 def format_table(result: AttackResult) -> str:
@@ -112,6 +140,8 @@ def run(args) -> int:
         keep = [i for i, n in enumerate(names) if n not in missing]
         names = [names[i] for i in keep]
         labels = None if labels is None else labels[keep]
+    if args.out:
+        _out_paths(args.out, names)  # a bad --out fails before the attack, not after
     image = _load_image(args.image, args.align)
     batch = np.broadcast_to(image, (len(names), *image.shape))
     try:
@@ -129,9 +159,7 @@ def run(args) -> int:
         raise UsageError(str(exc)) from None
     print(format_table(result))
     if args.out:
-        for i, path in enumerate(_out_paths(args.out, names)):
-            atomic_write_bytes(path, encode_png(result.adversarial[i]))
-        print(f"wrote {len(names)} adversarial PNG{'s' if len(names) > 1 else ''} to {Path(args.out).parent or '.'}")
+        _write_pngs(args.out, names, result.adversarial)
     if args.json:
         write_json(args.json, {"results": [result.row(i) for i in range(len(result))]})
     return 0

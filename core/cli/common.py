@@ -7,6 +7,7 @@ import sys
 import torch
 
 from ffa_lab.errors import UsageError
+from ffa_lab.models.shipped import DEFAULT_MODELS, ENV_MODELS, default_models_folder
 
 
 def resolve_device(name: str) -> str:
@@ -17,6 +18,16 @@ def resolve_device(name: str) -> str:
     if name not in ("cpu", "cuda"):
         raise UsageError(f"--device must be auto, cpu or cuda, not {name!r}")
     return name
+
+
+def add_models_argument(parser, what: str = "model folder (one .safetensors per attribute)") -> None:
+    """``--models DIR``, by default ``$FFA_LAB_MODELS`` or the shipped bank (ffa_lab.models.shipped), found
+    from the installed package rather than the current directory, as in the app."""
+    parser.add_argument(
+        "--models",
+        default=default_models_folder(),
+        help=f"{what} (default: ${ENV_MODELS} if set, else the shipped bank {DEFAULT_MODELS})",
+    )
 
 
 def progress_bar(total: int, desc: str):

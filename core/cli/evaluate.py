@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffa_lab.cli.common import progress_bar, resolve_device
+from ffa_lab.cli.common import add_models_argument, progress_bar, resolve_device
 from ffa_lab.data.attributes import ATTRIBUTE_INDEX
 from ffa_lab.data.celeba import load_celeba
 from ffa_lab.data.imagecache import load_images
@@ -15,7 +15,7 @@ from ffa_lab.models.evaluate import bank_scores, evaluate_scores
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--models", required=True, help="model folder (one .safetensors per attribute)")
+    add_models_argument(parser)
     parser.add_argument("--celeba", required=True, help="CelebA-layout folder")
     parser.add_argument("--split", choices=["train", "val", "test"], default="test")
     parser.add_argument("--limit", type=int, default=None, help="first N images of the split (seeded subset: --seed)")

@@ -8,6 +8,7 @@ files that were refused and why, and which YuNet model alignment would use.
 
 from __future__ import annotations
 
+from ffa_lab.cli.common import add_models_argument
 from ffa_lab.faces import yunet_model as yunet
 
 
@@ -18,11 +19,22 @@ def add_arguments(parser) -> None:
     download.add_argument("--dest", default=None, help=f"folder to put it in (default: {yunet.default_model_dir()})")
     download.add_argument("--timeout", type=float, default=60.0, help="network timeout in seconds")
     listing = sub.add_parser("list", help="the networks in a model folder, with metrics and refused files")
-    listing.add_argument("--models", required=True, help="model folder (one .safetensors per attribute)")
+    add_models_argument(listing)
+
+
+# what a user without network access (or behind a proxy) can do instead of downloading
+NO_DOWNLOAD = (
+    "Without a download: pass a YuNet .onnx file you already have with --yunet FILE or set {env}=FILE; "
+    "install such a copy with `ffa-lab models download --url file:///path/to/FILE`; or align with the "
+    "bundled aligner, which needs no download"
+)
 
 
 def _download(args) -> int:
-    result = yunet.download_yunet(args.url, args.dest, timeout=args.timeout)
+    try:
+        result = yunet.download_yunet(args.url, args.dest, timeout=args.timeout)
+    except yunet.YuNetModelError as exc:
+        raise yunet.YuNetModelError(f"{str(exc).rstrip('.')}. {NO_DOWNLOAD.format(env=yunet.ENV_MODEL)}.") from None
     print(f"YuNet {result.release} ({result.size:,} bytes, sha256 {result.sha256}) -> {result.path}")
     if args.dest:
         print(f"alignment finds it with --yunet {result.path} or {yunet.ENV_MODEL}={result.path}")
@@ -38,7 +50,10 @@ def _list(args) -> int:
     from ffa_lab.models.checkpoint import load_bank
 
     loaded = load_bank(args.models)
-    print(f"{len(loaded.attributes)} network(s) in {loaded.folder}")
+    if loaded.family == "per-attribute":
+        print(f"{len(loaded.attributes)} network(s) in {loaded.folder} (family per-attribute)")
+    else:
+        print(f"one {loaded.family} network with {len(loaded.attributes)} outputs in {loaded.folder}")
     print(f"{'attribute':<22}{'val acc %':>10}{'balanced %':>12}{'n val':>8}  architecture")
     for name in loaded.attributes:
         meta = loaded.metadata[name]

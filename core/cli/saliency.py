@@ -6,8 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from ffa_lab.cli.common import progress_bar, resolve_device
-from ffa_lab.cli.study import DEFAULT_MODELS, default_celeba, default_out, positive
+from ffa_lab.cli.common import add_models_argument, progress_bar, resolve_device
+from ffa_lab.cli.study import default_celeba, default_out, positive
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.celeba import load_celeba
 from ffa_lab.errors import UsageError
@@ -16,7 +16,7 @@ from ffa_lab.models.checkpoint import load_bank
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--models", default=DEFAULT_MODELS, help=f"model folder (default {DEFAULT_MODELS})")
+    add_models_argument(parser)
     parser.add_argument(
         "--celeba", default=None, help="CelebA-layout folder (default $FFA_SHARED/celeba or ../shared/celeba)"
     )

@@ -8,13 +8,14 @@ import numpy as np
 import torch
 
 from ffa_lab.attacks.criteria import prediction
+from ffa_lab.cli.common import add_models_argument
 from ffa_lab.data.images import decode_image
 from ffa_lab.files import write_json
 from ffa_lab.models.checkpoint import load_bank
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--models", required=True, help="model folder")
+    add_models_argument(parser)
     parser.add_argument("--image", required=True, help="image file (CelebA-aligned framing unless --align)")
     parser.add_argument("--align", action="store_true", help="detect and align the face first (ffa_lab.faces.align)")
     parser.add_argument("--yunet", default=None, help="YuNet .onnx for --align (default: $FFA_LAB_YUNET, cache)")

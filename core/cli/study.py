@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from ffa_lab.cli.common import progress_bar, resolve_device
+from ffa_lab.cli.common import add_models_argument, progress_bar, resolve_device
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.celeba import load_celeba
 from ffa_lab.errors import UsageError
@@ -18,8 +18,6 @@ from ffa_lab.experiments import distributed
 from ffa_lab.experiments.results import read_study
 from ffa_lab.experiments.study import StudyConfig, run_study
 from ffa_lab.models.checkpoint import load_bank
-
-DEFAULT_MODELS = "assets/models/default"
 
 
 def default_celeba() -> str:
@@ -51,7 +49,7 @@ def positive(value: str) -> int:
 
 
 def add_common(parser, kind: str) -> None:
-    parser.add_argument("--models", default=DEFAULT_MODELS, help=f"model folder (default {DEFAULT_MODELS})")
+    add_models_argument(parser)
     parser.add_argument(
         "--celeba", default=None, help="CelebA-layout folder (default $FFA_SHARED/celeba or ../shared/celeba)"
     )

@@ -1,4 +1,5 @@
-"""Train one network per attribute (the bank) on a CelebA folder."""
+"""Train a model folder on a CelebA folder: one network per attribute (the bank, the default family)
+or one shared-trunk network (``--family multi-task|resnet``)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,37 @@ from pathlib import Path
 from ffa_lab.cli.common import progress_bar, resolve_device
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.celeba import load_celeba
+from ffa_lab.errors import UsageError
 from ffa_lab.experiments import distributed
+from ffa_lab.models.family import FAMILIES
 from ffa_lab.models.train import TrainConfig, train_bank
+from ffa_lab.models.train_shared import FAMILY_ARCHS, SharedTrainConfig, train_shared
 
 
 def add_arguments(parser) -> None:
     defaults = TrainConfig()
     parser.add_argument("--celeba", required=True, help="CelebA-layout folder")
-    parser.add_argument("--out", required=True, help="model folder to write (one .safetensors per attribute)")
+    parser.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default="per-attribute",
+        help="per-attribute: one network per attribute (one .safetensors each); multi-task | resnet: one shared "
+        "trunk with 40 outputs (model.safetensors) — docs/models.md",
+    )
+    parser.add_argument("--out", required=True, help="model folder to write")
     parser.add_argument("--attributes", default="all", help="comma-separated names or 'all'")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument(
+        "--epochs", type=int, default=None, help=f"default {defaults.epochs} (per-attribute), 6 (others)"
+    )
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--lr", type=float, default=defaults.lr)
-    parser.add_argument("--balance", choices=["full", "sqrt", "none"], default=defaults.balance)
+    parser.add_argument("--lr", type=float, default=None, help=f"default {defaults.lr} (per-attribute), 2e-3 (others)")
+    parser.add_argument(
+        "--balance",
+        choices=["full", "sqrt", "none", "moon"],
+        default=None,
+        help="class re-weighting: default full (per-attribute), moon (others: MOON's domain-adaptive weights)",
+    )
+    parser.add_argument("--shift", type=int, default=0, help="shared-trunk families: random translation of ±N pixels")
     parser.add_argument(
         "--balance-weight",
         type=float,
@@ -35,26 +54,37 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cache", default=None, help="decoded-image cache folder")
 
 
+def make_config(args) -> TrainConfig | SharedTrainConfig:
+    """The training configuration of the command line: flags left out take the family's defaults."""
+    shared = args.family != "per-attribute"
+    base = SharedTrainConfig(family=args.family, arch=FAMILY_ARCHS[args.family]) if shared else TrainConfig()
+    if args.balance == "moon" and not shared:
+        raise UsageError("--balance moon is the shared-trunk families' weighting; per-attribute uses full|sqrt|none")
+    if args.shift and not shared:
+        raise UsageError("--shift applies to the shared-trunk families (multi-task, resnet) only")
+    values = {
+        "attributes": tuple(resolve_attributes(args.attributes)),
+        "epochs": base.epochs if args.epochs is None else args.epochs,
+        "batch_size": args.batch_size,
+        "lr": base.lr if args.lr is None else args.lr,
+        "balance": base.balance if args.balance is None else args.balance,
+        "balance_weight": args.balance_weight,
+        "hflip": not args.no_hflip,
+        "limit": args.limit,
+        "seed": args.seed,
+    }
+    return replace(base, **values, **({"shift": args.shift} if shared else {}))
+
+
 def run(args) -> int:
-    config = replace(
-        TrainConfig(),
-        attributes=tuple(resolve_attributes(args.attributes)),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        balance=args.balance,
-        balance_weight=args.balance_weight,
-        hflip=not args.no_hflip,
-        limit=args.limit,
-        seed=args.seed,
-    )
+    config = make_config(args)
     data = load_celeba(args.celeba)
     device = resolve_device(args.device)
     with distributed.session(device) as dist:  # torchrun: each rank trains a block of the attributes
         return _train(args, config, data, dist.device(device), dist)
 
 
-def _train(args, config: TrainConfig, data, device: str, dist: distributed.Distributed) -> int:
+def _train(args, config: TrainConfig | SharedTrainConfig, data, device: str, dist: distributed.Distributed) -> int:
     bar = None
 
     def progress(epoch: int, step: int, total: int) -> None:
@@ -67,7 +97,7 @@ def _train(args, config: TrainConfig, data, device: str, dist: distributed.Distr
             bar = progress_bar(total, f"epoch {epoch + 1}/{config.epochs}")
         bar.update(1)
 
-    summary = train_bank(
+    summary = (train_bank if isinstance(config, TrainConfig) else train_shared)(
         config,
         data,
         Path(args.out),
@@ -82,7 +112,8 @@ def _train(args, config: TrainConfig, data, device: str, dist: distributed.Distr
     val = summary["val"]
     if dist.is_main:
         print(
-            f"wrote {len(config.attributes)} networks to {args.out}: validation accuracy "
+            f"wrote {len(config.attributes)} {'networks' if isinstance(config, TrainConfig) else 'outputs'} to "
+            f"{args.out}: validation accuracy "
             f"{val['mean_accuracy']:.2f}%, balanced {val['mean_balanced_accuracy']:.2f}%"
         )
     return 0

@@ -1,11 +1,10 @@
-"""Additional epochs (Rozsa et al. 2016, § 6): do more epochs fix the training-set natural adversarials?
+"""Additional epochs after natural-adversarial mining (Rozsa et al. 2016, § 6; docs/study.md, "Additional epochs").
 
-:func:`run_extra_epochs` trains the bank K more epochs on the unchanged training images (the part of
-the train split it was trained on, not its validation hold-out), with
-:func:`ffa_lab.models.train.train_epochs` at a constant learning rate ``lr_factor`` x the original peak rate,
-then recalibrates it on the same hold-out as in training (:func:`ffa_lab.models.evaluate.fold_thresholds`).
-Reported per attribute: how many of the training-set natural adversarial samples (found by
-:mod:`ffa_lab.experiments.natural`) are still misclassified by the retrained network.
+The bank is trained K more epochs on the unchanged training images (the part of the train split it was
+trained on, not its validation hold-out), with :func:`ffa_lab.models.train.train_epochs` at a constant
+learning rate ``lr_factor`` x the original peak rate, then recalibrated on the same hold-out as in
+training. Reported per attribute: how many of the training-set natural adversarial samples (from the
+natural folder, ffa_lab.experiments.natural) are still misclassified by the retrained network.
 """
 
 from __future__ import annotations
@@ -54,6 +53,10 @@ def run_extra_epochs(
     (of the images it trains on) that it still misclassifies. Writes and returns ``extra_epochs.json``."""
     if epochs <= 0:
         raise UsageError(f"extra epochs must be positive, not {epochs}")
+    if loaded.family != "per-attribute":
+        raise UsageError(
+            f"{loaded.folder}: --extra-epochs trains per-attribute banks only; this folder holds a {loaded.family} network"
+        )
     folder = Path(natural_folder)
     natural = read_natural(folder)
     if "train" not in natural.summary["splits"]:

@@ -4,10 +4,9 @@ For every image of a split and every attribute its network gets wrong, FFA is ai
 label (goal "correct"): the smallest correcting perturbation along the FFA direction. The image is a
 natural adversarial sample when a correction exists and PASS >= ``tau`` (default 0.99): an
 imperceptible change makes the network right. Results per split go into one natural folder
-(core/experiments/results.py); running another split adds to it.
-
-Additional epochs on the training images (the paper's follow-up question) are in
-:mod:`ffa_lab.experiments.extra_epochs`.
+(core/experiments/results.py); running another split adds to it. Additional epochs on the training
+images, counting the training-set samples still misclassified: ffa_lab.experiments.extra_epochs
+(:func:`run_extra_epochs`, re-exported here).
 """
 
 from __future__ import annotations
@@ -26,6 +25,8 @@ from ffa_lab.attacks.run import attack_batch
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.experiments.distributed import SINGLE, Distributed
+from ffa_lab.experiments.extra_epochs import run_extra_epochs as run_extra_epochs  # re-exported
+from ffa_lab.experiments.progress import Stages, Step
 from ffa_lab.experiments.results import (
     FORMAT_VERSION,
     NATURAL_COLUMNS,
@@ -36,7 +37,8 @@ from ffa_lab.experiments.results import (
     read_natural,
     write_csv,
 )
-from ffa_lab.experiments.selection import UnitContext, quartiles, select_split
+from ffa_lab.experiments.scorecache import attribute_scores, score_key
+from ffa_lab.experiments.selection import UnitContext, quartiles, select_images, select_split
 from ffa_lab.experiments.units import PartStore, run_units, unit_key
 from ffa_lab.files import remove_temporaries, write_json
 from ffa_lab.models.checkpoint import LoadedBank
@@ -60,6 +62,28 @@ class NaturalConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if k != "device"}
 
 
+STAGES = ("Reading the images", "Scoring the images", "Correcting misclassified faces")
+
+
+def natural_settings(loaded: LoadedBank, data: CelebA, config: NaturalConfig) -> dict:
+    """What a finished split records as its settings; cheap (no image is read or scored), so a finished
+    run is recognised before any work (the app's repeated live mining, docs/app.md)."""
+    n_images = len(select_images(len(data.split_ids(config.split)), config.limit, config.seed))
+    return {
+        **config.to_json(),
+        "n_images": n_images,
+        "model_fingerprint": model_fingerprint(loaded.folder),
+        "data_fingerprint": data.fingerprint(),
+    }
+
+
+def finished_natural(out: str | Path, settings: dict, split: str) -> NaturalResults | None:
+    """The results in ``out`` when they hold ``split`` computed with exactly ``settings``, else None."""
+    if _finished_split_settings(Path(out), split) != settings:
+        return None
+    return read_natural(out)
+
+
 def run_natural(
     loaded: LoadedBank,
     data: CelebA,
@@ -71,26 +95,42 @@ def run_natural(
     log: Callable[[str], None] = print,
     force: bool = False,
     dist: Distributed = SINGLE,
+    score_cache: Path | None = None,
+    steps: Callable[[Step], None] | None = None,
 ) -> NaturalResults:
     """Mine natural adversarial samples of ``config.split`` into ``out`` (resumable); return the folder.
 
-    A split already in ``out`` with the same settings and models is kept as is unless ``force``; under
+    A split already in ``out`` with the same settings and models is kept as is unless ``force`` (checked
+    before any image is read). An image is misclassified for an attribute when that attribute's own
+    network (``bank.subset([g])``, the one FFA attacks) gets its sign wrong; ``score_cache`` keeps those
+    scores on disk for later runs (ffa_lab.experiments.scorecache). ``progress(done, total)`` counts the
+    misclassified pairs attacked; ``steps`` gets every stage of :data:`STAGES` as
+    ffa_lab.experiments.progress.Step events (images read, scored, pairs corrected, with ETA). Under
     torch.distributed (``dist``) the ranks share the (attribute, chunk) units (ffa_lab.experiments.units)."""
     out, bank = Path(out), loaded.bank
-    with dist.main_first():  # rank 0 fills the image cache, the others memory-map it
-        split = select_split(bank, data, config, cache_dir)
-    ids, labels = split.ids, split.labels
-    wrong = is_misclassified(split.scores, labels)
-    fingerprint = model_fingerprint(loaded.folder)
-    settings = {
-        **config.to_json(),
-        "n_images": len(ids),
-        "model_fingerprint": fingerprint,
-        "data_fingerprint": data.fingerprint(),
-    }
+    settings = natural_settings(loaded, data, config)
+    fingerprint = settings["model_fingerprint"]
     if dist.from_main(not force and _finished_split_settings(out, config.split) == settings):
         log(f"{out} already holds the {config.split} split with these settings and models; nothing to do")
         return read_natural(out)
+    stages = Stages(STAGES, steps or (lambda _step: None))
+    with dist.main_first():  # rank 0 fills the image cache, the others memory-map it
+        split = select_split(bank, data, config, cache_dir, score=False, progress=stages.counter(STAGES[0]))
+    stages.finish(STAGES[0], len(split.all_images))
+    ids, chosen, all_images, labels = split.ids, split.chosen, split.all_images, split.labels
+    key = score_key(fingerprint, data, config.split, config.device) if score_cache is not None else None
+    scores = attribute_scores(
+        bank,
+        all_images,
+        chosen,
+        config.attributes,
+        folder=score_cache,
+        key=key,
+        device=config.device,
+        progress=stages.counter(STAGES[1]),
+    )
+    stages.finish(STAGES[1])
+    wrong = is_misclassified(scores, labels)  # columns of attributes not asked for are never read
     with dist.main_first():  # rank 0 checks or writes the store's settings first
         store = PartStore(out, settings, name=f"parts-{config.split}")
     units = []
@@ -99,12 +139,21 @@ def run_natural(
         units += [
             (attribute, k, positions[k : k + config.chunk_size]) for k in range(0, len(positions), config.chunk_size)
         ]
-    work = [(unit_key(a, k), (a, positions), len(positions)) for a, k, positions in units]
-    finished = sum(store.has(key) for key, _, _ in work)
+    finished = sum(store.has(unit_key(a, k)) for a, k, _ in units)
     if finished:
         dist.log(f"resuming: {finished}/{len(units)} units already done in {store.folder}", log)
     started = time.time()
-    run_units(store, work, natural_unit, UnitContext(bank, split, config.device), progress=progress, dist=dist)
+    work = [(unit_key(a, k), (a, positions), len(positions)) for a, k, positions in units]
+    attacked = stages.counter(STAGES[2])
+    attacked(sum(n for name, _, n in work if store.has(name)), sum(n for _, _, n in work))
+
+    def unit_done(done: int, total: int) -> None:
+        attacked(done, total)
+        if progress is not None:
+            progress(done, total)
+
+    run_units(store, work, natural_unit, UnitContext(bank, split, config.device), progress=unit_done, dist=dist)
+    stages.finish(STAGES[2])
     if dist.is_main:  # every rank's parts are in the store: rank 0 merges them
         _merge_parts(
             store,

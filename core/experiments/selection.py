@@ -1,12 +1,14 @@
 """The image subset a study or a mining run works on, and summary helpers they share.
 
 ``select_split`` picks a seeded subset of one split (the same images for every attribute), checks the
-bank covers the asked attributes and scores the subset once; the study attacks the correctly classified
-pairs, natural mining the misclassified ones.
+bank covers the asked attributes and scores the subset once with the whole bank (the study attacks the
+correctly classified pairs); natural mining asks for no scores and scores each asked attribute's own
+network instead (ffa_lab.experiments.scorecache).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,13 +37,13 @@ class SplitSelection:
     """The seeded image subset of one split and the bank's clean scores on it (study and natural mining).
 
     ``chosen`` are positions in the split, ``all_images`` the whole split (uint8 N x H x W x 3, cached),
-    ``labels`` and ``scores`` (n, G) for the chosen images and the bank's attributes."""
+    ``labels`` and ``scores`` (n, G) for the chosen images and the bank's attributes (None when not asked for)."""
 
     ids: list[str]
     chosen: np.ndarray
     all_images: np.ndarray
     labels: np.ndarray
-    scores: np.ndarray
+    scores: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,22 @@ class UnitContext:
     @property
     def positive(self) -> np.ndarray:
         """The bank's clean predictions on the chosen images, bool (n, G): True = +1 (criteria)."""
+        assert self.split.scores is not None, "select_split(score=True) scores the chosen images"
         return predicts_positive(self.split.scores)
 
 
-def select_split(bank: AttributeBank, data: CelebA, config, cache_dir: Path | None) -> SplitSelection:
+def select_split(
+    bank: AttributeBank,
+    data: CelebA,
+    config,
+    cache_dir: Path | None,
+    *,
+    score: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> SplitSelection:
     """Check the bank covers ``config.attributes``, pick ``config.limit`` images of ``config.split``
-    (seeded) and score them; UsageError when the bank or the split is lacking."""
+    (seeded) and, when ``score``, score them; UsageError when the bank or the split is lacking.
+    ``progress(decoded, total)`` follows the decoding of the split's images (ffa_lab.data.imagecache)."""
     missing = [a for a in config.attributes if a not in bank.attributes]
     if missing:
         raise UsageError(f"the model folder has no network for {', '.join(missing)}")
@@ -79,9 +91,11 @@ def select_split(bank: AttributeBank, data: CelebA, config, cache_dir: Path | No
         raise UsageError(f"the {config.split} split of {data.root} has no images")
     chosen = select_images(len(all_ids), config.limit, config.seed)
     ids = [all_ids[i] for i in chosen]
-    all_images = load_images(data, all_ids, cache_dir)
+    all_images = load_images(data, all_ids, cache_dir, progress=progress)
     labels = data.labels_for(ids)[:, [ATTRIBUTES.index(a) for a in bank.attributes]]
-    scores = bank_scores(bank.to(config.device), np.ascontiguousarray(all_images[chosen]), device=config.device)
+    scores = None
+    if score:
+        scores = bank_scores(bank.to(config.device), np.ascontiguousarray(all_images[chosen]), device=config.device)
     return SplitSelection(ids, chosen, all_images, labels, scores)
 
 

@@ -126,7 +126,8 @@ def _eval_copy(bank: AttributeBank, names: Sequence[str], device: str) -> Attrib
 def _maps(bank: AttributeBank, x: torch.Tensor) -> dict[str, np.ndarray]:
     """One forward + backward of (n, 3, H, W) on a G=1 bank or paired (n, G, 3, H, W): arrays (n, G[, H, W])."""
     captured: list[torch.Tensor] = []
-    hook = bank.convs[-1].register_forward_hook(lambda module, args, output: captured.append(output))
+    layer, cell, pooled = cam_layer(bank)
+    hook = layer.register_forward_hook(lambda module, args, output: captured.append(output))
     try:
         with torch.enable_grad():
             x = x.detach().requires_grad_(True)
@@ -146,11 +147,20 @@ def _maps(bank: AttributeBank, x: torch.Tensor) -> dict[str, np.ndarray]:
         "scores": scores.detach().cpu().numpy().astype(np.float32),
         "gradient": grad_x.sum(dim=2).cpu().numpy().astype(np.float32),
         "gradient_x_input": ((inputs - mean) * grad_x).sum(dim=2).cpu().numpy().astype(np.float32),
-        "grad_cam": _onto_image(cam, bank.arch, (height, width)),
+        "grad_cam": _onto_image(cam, bank.arch, (height, width), cell, pooled),
     }
 
 
-def _onto_image(cam: torch.Tensor, arch, size: tuple[int, int]) -> np.ndarray:
+def cam_layer(bank) -> tuple[torch.nn.Module, int, bool]:
+    """(module whose output Grad-CAM weighs, input pixels per cell of that output, whether a 2x2 pool
+    follows it): the model's own ``grad_cam_layer()`` where it has one (the shared-trunk families,
+    ffa_lab.models.shared), else the per-attribute bank's last convolution."""
+    if hasattr(bank, "grad_cam_layer"):
+        return bank.grad_cam_layer()
+    return bank.convs[-1], 2 ** (len(bank.arch.channels) - 1), True
+
+
+def _onto_image(cam: torch.Tensor, arch, size: tuple[int, int], cell: int, pooled: bool = True) -> np.ndarray:
     """(n, G, h, w) last-convolution maps -> (n, G, H, W) at image resolution, 0 where no cell reaches.
 
     The 2x2 max pool after the last convolution drops an odd last row/column: those cells never reach
@@ -158,8 +168,8 @@ def _onto_image(cam: torch.Tensor, arch, size: tuple[int, int]) -> np.ndarray:
     input rows (likewise columns), i.e. that share of the crop box, onto which they are resized bilinearly.
     """
     y0, y1, x0, x1 = crop_box(*size, arch)
-    cell = 2 ** (len(arch.channels) - 1)  # input pixels per last-convolution cell (one 2x2 pool per earlier layer)
-    rows, cols = cam.shape[-2] // 2 * 2, cam.shape[-1] // 2 * 2
+    # cell: input pixels per hooked cell (one 2x2 pool per earlier layer); a pool after it drops an odd row
+    rows, cols = (cam.shape[-2] // 2 * 2, cam.shape[-1] // 2 * 2) if pooled else cam.shape[-2:]
     y1 = y0 + round((y1 - y0) * min(1.0, rows * cell / arch.input_size[0]))
     x1 = x0 + round((x1 - x0) * min(1.0, cols * cell / arch.input_size[1]))
     n, groups = cam.shape[:2]

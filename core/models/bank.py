@@ -15,8 +15,8 @@ inside, differentiably, so attacks and heatmaps work on the dataset's own intege
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -44,8 +44,7 @@ class ArchConfig:
     @classmethod
     def from_json(cls, data: dict) -> ArchConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in known.items()}
-        return cls(**values)
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in known.items()})
 
     def feature_size(self) -> int:
         h, w = self.input_size
@@ -67,7 +66,7 @@ def crop_resize(images: torch.Tensor, arch: ArchConfig, cropped: bool = False) -
     ``cropped``: the images are already ``images[..., y0:y1, x0:x1]`` of :func:`crop_box` (the attacks'
     scale search perturbs only that part; a contiguous crop also resizes ~1.8x faster than a view)."""
     if not cropped:
-        y0, y1, x0, x1 = crop_box(images.shape[-2], images.shape[-1], arch)
+        y0, y1, x0, x1 = crop_box(*images.shape[-2:], arch)
         images = images[..., y0:y1, x0:x1]
     return F.interpolate(images, size=arch.input_size, mode="area")
 
@@ -91,15 +90,41 @@ def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:
     return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
-@dataclass
-class AttributeBank(nn.Module):
-    """G separate attribute networks evaluated together; ``attributes`` names them in order."""
+class ImageScoreModule(nn.Module):
+    """What every family's module shares: ``attributes`` (the G outputs), the in-module preprocessing
+    (:func:`crop_resize`, then per-channel normalisation by ``arch.mean`` / ``arch.std``)."""
 
     attributes: list[str]
-    arch: ArchConfig = field(default_factory=ArchConfig)
+    arch: Any  # ArchConfig or shared.SharedArch: crop, input_size, mean, std
 
-    def __post_init__(self) -> None:
-        nn.Module.__init__(self)
+    @property
+    def groups(self) -> int:
+        return len(self.attributes)
+
+    def _register_pixel_stats(self) -> None:
+        self.register_buffer("pixel_mean", torch.tensor(self.arch.mean).view(1, 3, 1, 1))
+        self.register_buffer("pixel_std", torch.tensor(self.arch.std).view(1, 3, 1, 1))
+
+    def preprocess(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
+        x = crop_resize(images.float(), self.arch, cropped)
+        return (x - self.pixel_mean) / self.pixel_std
+
+
+class AttributeBank(ImageScoreModule):
+    """G separate attribute networks evaluated together; ``attributes`` names them in order.
+
+    A plain module (identity equality and hashing, as every nn.Module): two banks with the same
+    attributes and architecture but different weights are different objects, never "equal".
+    Implements :class:`ffa_lab.models.family.AttributeModel`.
+    """
+
+    family = "per-attribute"
+    paired_input = True  # no parameter is shared: a (B, G, 3, H, W) input feeds image g to network g
+
+    def __init__(self, attributes: list[str], arch: ArchConfig | None = None) -> None:
+        super().__init__()
+        self.attributes = list(attributes)
+        self.arch = ArchConfig() if arch is None else arch
         groups, arch = len(self.attributes), self.arch
         convs, norms, c_in = [], [], 3
         for i, c_out in enumerate(arch.channels):
@@ -114,18 +139,8 @@ class AttributeBank(nn.Module):
         self.fc1_bias = nn.Parameter(torch.zeros(groups, arch.hidden))
         self.fc2_weight = nn.Parameter(torch.randn(groups, 1, arch.hidden) * (1.0 / arch.hidden) ** 0.5)
         self.fc2_bias = nn.Parameter(torch.zeros(groups, 1))
-        self.register_buffer("pixel_mean", torch.tensor(arch.mean).view(1, 3, 1, 1))
-        self.register_buffer("pixel_std", torch.tensor(arch.std).view(1, 3, 1, 1))
+        self._register_pixel_stats()
         self._folded = False
-
-    __hash__ = nn.Module.__hash__
-
-    # nn.ModuleList items are typed Module; these typed views say what they hold (Conv2d, BatchNorm2d)
-    def _convs(self) -> list[nn.Conv2d]:
-        return cast(list[nn.Conv2d], list(self.convs))
-
-    def _norms(self) -> list[nn.BatchNorm2d]:
-        return cast(list[nn.BatchNorm2d], list(self.norms))
 
     def _norm(self, i: int, x: torch.Tensor) -> torch.Tensor:
         return x if self._folded else self.norms[i](x)
@@ -139,27 +154,16 @@ class AttributeBank(nn.Module):
         """
         if self._folded:
             return self
-        for conv, norm in zip(self._convs(), self._norms(), strict=True):
-            mean, var, bias = norm.running_mean, norm.running_var, conv.bias
-            assert mean is not None and var is not None and bias is not None  # running stats and biases exist
-            scale = norm.weight / torch.sqrt(var + norm.eps)
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
             conv.weight.mul_(scale.view(-1, 1, 1, 1))
-            bias.copy_((bias - mean) * scale + norm.bias)
+            conv.bias.copy_((conv.bias - norm.running_mean) * scale + norm.bias)
             norm.weight.fill_(1.0)
             norm.bias.zero_()
-            mean.zero_()
-            var.fill_(1.0 - norm.eps)
+            norm.running_mean.zero_()
+            norm.running_var.fill_(1.0 - norm.eps)
         self._folded = True
-        return self  # dataclass(eq=True) would make modules unhashable
-
-    @property
-    def groups(self) -> int:
-        return len(self.attributes)
-
-    def preprocess(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
-        x = crop_resize(images.float(), self.arch, cropped)
-        mean, std = cast(torch.Tensor, self.pixel_mean), cast(torch.Tensor, self.pixel_std)  # buffers
-        return (x - mean) / std
+        return self
 
     def forward(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
         """Scores (B, G); ``cropped``: images are already cut to :func:`crop_box` (see crop_resize)."""
@@ -171,7 +175,7 @@ class AttributeBank(nn.Module):
                 raise ValueError(f"paired input has {images.shape[1]} images per sample, bank has {groups}")
             x = self.preprocess(images.reshape(batch * groups, *images.shape[2:]), cropped)
             x = x.reshape(batch, groups * 3, *x.shape[-2:])
-            first = self._convs()[0]
+            first = self.convs[0]
             x = F.conv2d(x, first.weight, first.bias, padding=1, groups=groups)
         else:
             x = self.convs[0](self.preprocess(images, cropped))

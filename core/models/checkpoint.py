@@ -27,6 +27,7 @@ from ffa_lab.data.attributes import ATTRIBUTE_INDEX, ATTRIBUTES
 from ffa_lab.errors import CheckpointError
 from ffa_lab.files import atomic_write_bytes
 from ffa_lab.models.bank import ArchConfig, AttributeBank
+from ffa_lab.models.family import AttributeModel, family_of
 
 FORMAT_VERSION = 1
 METADATA_KEY = "ffa_lab"
@@ -66,7 +67,8 @@ def save_bank(folder: Path, bank: AttributeBank, meta_for: dict[str, dict]) -> l
     return paths
 
 
-def _read_header_metadata(data: bytes, path: Path) -> dict:
+def read_header_metadata(data: bytes, path: Path) -> dict:
+    """The ffa-lab JSON document in a safetensors file's header (``data`` its bytes)."""
     if len(data) < 8:
         raise CheckpointError(f"{path.name}: file is truncated ({len(data)} bytes)")
     header_len = int.from_bytes(data[:8], "little")
@@ -85,9 +87,8 @@ def _read_header_metadata(data: bytes, path: Path) -> dict:
         raise CheckpointError(f"{path.name}: ffa-lab metadata is not valid JSON") from None
 
 
-def read_network(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Read and validate one checkpoint: (metadata, tensors of a G=1 bank)."""
-    path = Path(path)
+def read_checked_bytes(path: Path) -> bytes:
+    """The bytes of a candidate checkpoint file: refuses pickle names and contents, missing and oversized files."""
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise CheckpointError(
             f"{path.name}: pickle-based checkpoints are refused (they can run code); use .safetensors"
@@ -97,9 +98,20 @@ def read_network(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"{path.name}: larger than {MAX_CHECKPOINT_BYTES // 2**20} MB; refused")
     data = path.read_bytes()
-    if data[:2] == b"\x80\x02" or data[:1] == b"\x80" or data[:4] == b"PK\x03\x04":
+    # a safetensors file is an 8-byte header length, then the JSON header: its first byte may well be
+    # 0x80 (a length of 128, 384, ...), so the pickle/zip magic is tested only on files that are not that
+    header_len = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+    looks_safetensors = data[8:9] == b"{" and 0 < header_len <= len(data) - 8
+    if not looks_safetensors and (data[:1] == b"\x80" or data[:4] == b"PK\x03\x04"):
         raise CheckpointError(f"{path.name}: this is a pickle/zip (torch.save) file; only safetensors is accepted")
-    meta = _read_header_metadata(data, path)
+    return data
+
+
+def read_network(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Read and validate one checkpoint: (metadata, tensors of a G=1 bank)."""
+    path = Path(path)
+    data = read_checked_bytes(path)
+    meta = read_header_metadata(data, path)
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise CheckpointError(f"{path.name}: format version {version!r} is not supported (expected {FORMAT_VERSION})")
@@ -111,6 +123,11 @@ def read_network(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         expected = AttributeBank([attribute], arch).state_dict()
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path.name}: architecture metadata is invalid ({exc})") from None
+    return meta, checked_tensors(data, path, expected)
+
+
+def checked_tensors(data: bytes, path: Path, expected: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The tensors of ``expected``'s names from a safetensors file, each checked for shape and finiteness."""
     try:
         tensors = load_safetensors(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
@@ -124,14 +141,35 @@ def read_network(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
             )
         if tensors[name].is_floating_point() and not torch.isfinite(tensors[name]).all():
             raise CheckpointError(f"{path.name}: tensor {name!r} holds NaN or infinity")
-    return meta, {name: tensors[name] for name in expected}
+    return {name: tensors[name] for name in expected}
+
+
+def folder_family(folder: str | Path) -> str:
+    """The family a model folder holds, from its file names and one header (no tensor is read):
+    ``multi-task`` / ``resnet`` for a ``model.safetensors``, ``per-attribute`` otherwise, ``unknown``
+    for an unreadable shared file."""
+    path = Path(folder) / "model.safetensors"
+    if not path.is_file():
+        return "per-attribute"
+    try:
+        with open(path, "rb") as handle:
+            header_len = int.from_bytes(handle.read(8), "little")
+            header = handle.read(min(header_len, MAX_CHECKPOINT_BYTES))
+        family = read_header_metadata(header_len.to_bytes(8, "little") + header, path).get("family")
+    except (OSError, CheckpointError, AttributeError):
+        return "unknown"
+    return family if isinstance(family, str) else "unknown"
 
 
 @dataclass
 class LoadedBank:
-    """A bank built from a folder, with per-attribute metadata and the files that were refused."""
+    """A model of any family built from a folder, with per-attribute metadata and the refused files.
 
-    bank: AttributeBank
+    ``bank`` implements :class:`ffa_lab.models.family.AttributeModel` (a per-attribute
+    :class:`AttributeBank` or a shared-trunk network); ``metadata`` has one document per attribute
+    (for a shared-trunk model, views of its one file's document)."""
+
+    bank: AttributeModel
     metadata: dict[str, dict]
     folder: Path
     refused: dict[str, str] = field(default_factory=dict)
@@ -140,16 +178,27 @@ class LoadedBank:
     def attributes(self) -> list[str]:
         return self.bank.attributes
 
+    @property
+    def family(self) -> str:
+        """``per-attribute``, ``multi-task`` or ``resnet`` (files without a family are per-attribute)."""
+        return family_of(self.bank)
+
 
 def load_bank(folder: str | Path) -> LoadedBank:
-    """Load every valid checkpoint in ``folder`` into one bank in CelebA attribute order.
+    """Load a model folder: its ``model.safetensors`` (a shared-trunk family) when there is one, else
+    every valid per-attribute checkpoint into one bank in CelebA attribute order.
 
-    Bad files are skipped and listed in ``refused``; raises :class:`CheckpointError` when none loads
+    Bad per-attribute files are skipped and listed in ``refused``; raises :class:`CheckpointError` when none loads
     or when the good files disagree on architecture.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise CheckpointError(f"model folder not found: {folder}")
+    from ffa_lab.models import checkpoint_shared  # it builds on this module
+
+    if (folder / checkpoint_shared.SHARED_FILE).is_file():
+        meta, model = checkpoint_shared.read_shared(folder / checkpoint_shared.SHARED_FILE)
+        return LoadedBank(bank=model, metadata=checkpoint_shared.per_attribute_view(meta), folder=folder)
     refused: dict[str, str] = {}
     found: dict[str, tuple[dict, dict]] = {}
     for path in sorted(folder.iterdir()):

@@ -16,7 +16,14 @@ from ffa_lab.data.celeba import CelebA
 from ffa_lab.models.checkpoint import LoadedBank
 from ffa_lab.ui import cache, state
 from ffa_lab.ui.errors import message_for, show_error
-from ffa_lab.views.settings import DATASET_HELP, apply_torch_threads, default_dataset_folder, default_models_folder
+from ffa_lab.views.settings import (
+    DATASET_HELP,
+    apply_torch_threads,
+    chosen_model,
+    default_dataset_folder,
+    default_models_folder,
+    model_choices,
+)
 
 
 @dataclass(frozen=True)
@@ -54,16 +61,40 @@ def _folder_input(label: str, widget_key: str, stored_key: str, default: str, he
     return st.sidebar.text_input(label, help=help_text, **bound).strip()
 
 
-def sidebar() -> AppContext:
-    """Render the shared sidebar; load (cached) the bank and the dataset it names."""
-    st.sidebar.markdown("### ffa-lab settings")
-    models = _folder_input(
+OTHER_FOLDER = "Other folder…"
+
+
+def _models_input() -> str:
+    """A list of the shipped and configured model folders (settings.model_choices) above the free-text
+    folder; picking from the list fills the folder, a typed folder that is not listed shows "Other
+    folder…". Returns the folder (remembered in ``cfg_models``)."""
+    st.session_state.setdefault("cfg_models", default_models_folder())
+    choices = model_choices()
+
+    def pick(label: str) -> None:
+        if label != OTHER_FOLDER:
+            st.session_state["cfg_models"] = dict(choices)[label]
+
+    st.sidebar.selectbox(
+        "Model",
+        [label for label, _ in choices] + [OTHER_FOLDER],
+        help="Shipped model folders (assets/models/) and $FFA_LAB_MODELS; or type any folder below.",
+        **state.bind("_w_model_pick", chosen_model(choices, st.session_state["cfg_models"]) or OTHER_FOLDER, pick),
+    )
+    return _folder_input(
         "Model bank folder",
         "_w_models",
         "cfg_models",
         default_models_folder(),
-        "A folder of ffa-lab checkpoints (one .safetensors per attribute). Default: assets/models/default.",
+        "A folder of ffa-lab checkpoints (one .safetensors per attribute, or one model.safetensors). "
+        "Default: assets/models/default.",
     )
+
+
+def sidebar() -> AppContext:
+    """Render the shared sidebar; load (cached) the bank and the dataset it names."""
+    st.sidebar.markdown("### ffa-lab settings")
+    models = _models_input()
     data = _folder_input(
         "Dataset folder (CelebA layout)",
         "_w_dataset",
@@ -74,7 +105,8 @@ def sidebar() -> AppContext:
     loaded, model_key, bank_error = None, "", None
     try:
         loaded, model_key = cache.bank(models)
-        st.sidebar.success(f"{len(loaded.attributes)} attribute networks loaded", icon="✅")
+        what = "attribute networks" if loaded.family == "per-attribute" else f"outputs of one {loaded.family} network"
+        st.sidebar.success(f"{len(loaded.attributes)} {what} loaded", icon="✅")
         if loaded.refused:
             st.sidebar.warning(f"{len(loaded.refused)} file(s) refused: " + "; ".join(loaded.refused.values()))
     except Exception as exc:  # noqa: BLE001 - shown as a message, the page decides whether to stop

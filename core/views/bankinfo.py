@@ -93,9 +93,10 @@ def evaluations(loaded: LoadedBank) -> list[EvaluationDoc]:
 
 
 def bank_name(loaded: LoadedBank) -> str:
-    """A human name: the folder name and the architecture's name."""
+    """A human name: the folder name, the family and the architecture's name."""
     arch = loaded.bank.arch
-    return f"{Path(loaded.folder).name} ({arch.name}, input {arch.input_size[0]}x{arch.input_size[1]})"
+    size = f"{arch.input_size[0]}x{arch.input_size[1]}"
+    return f"{Path(loaded.folder).name} ({loaded.family}: {arch.name}, input {size})"
 
 
 def training_facts(loaded: LoadedBank) -> dict:

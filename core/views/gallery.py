@@ -2,8 +2,14 @@
 
 Rows follow the natural ``samples.csv`` schema (core/experiments/results.py NATURAL_COLUMNS): split, image_id,
 attribute, label, score_before, score_after, success, scale, l2, linf, pass, natural. Live mining runs
-ffa_lab.experiments.natural.run_natural for one attribute into a per-settings folder under the system temp folder,
-so a repeated request reuses the finished folder instead of recomputing (run_natural resumes/skips).
+ffa_lab.experiments.natural.run_natural for one attribute into a per-settings folder under the system temp folder
+(``ffa-lab-app/``), the same computation as ``ffa-lab natural --attributes A --split S --limit N``:
+
+- an identical repeat (any session, also after a server restart) finds the finished folder before reading or
+  scoring any image and returns it (tests/views/test_gallery_mining.py: under 2 s);
+- the clean scores of the split are kept beside the folders (ffa_lab.experiments.scorecache, keyed by the model
+  files, the labels and the image files), so another image limit or attribute scores only what is missing;
+- progress arrives as ffa_lab.experiments.progress.Step events: images read, images scored, pairs corrected, ETA.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from ffa_lab.data.celeba import CelebA
-from ffa_lab.experiments.natural import NaturalConfig, run_natural
+from ffa_lab.experiments.natural import NaturalConfig, finished_natural, natural_settings, run_natural
+from ffa_lab.experiments.progress import Step
 from ffa_lab.experiments.results import NaturalResults
 from ffa_lab.models.checkpoint import LoadedBank
 from ffa_lab.views import limits
@@ -82,13 +89,20 @@ def mine(
     attribute: str,
     split: str,
     limit: int,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[Step], None] | None = None,
     tau: float = 0.99,
 ) -> NaturalResults:
-    """Mine natural adversarial samples of one attribute on ``limit`` images of ``split`` (FFA, goal correct)."""
+    """Mine natural adversarial samples of one attribute on ``limit`` images of ``split`` (FFA, goal correct);
+    ``progress`` gets a Step per update while work is done (none on a finished repeat)."""
     config = NaturalConfig(split=split, tau=tau, attributes=(attribute,), limit=limit, chunk_size=32)
     out = mining_folder(model_key, str(data.root), split, attribute, limit)
-    # one session mines a folder at a time (the run cleans up its parts/ when done), and the mining
-    # counts against the server's attack slots like any other attack work
-    with limits.exclusive(str(out)), limits.attack_slot():
-        return run_natural(loaded, data, config, out, progress=progress, log=lambda _message: None)
+    # one session mines a folder at a time (the run cleans up its parts/ when done); a finished folder is
+    # read without an attack slot, while new mining counts against the slots like any other attack work
+    with limits.exclusive(str(out)):
+        finished = finished_natural(out, natural_settings(loaded, data, config), split)
+        if finished is not None:
+            return finished
+        with limits.attack_slot():
+            return run_natural(
+                loaded, data, config, out, score_cache=out.parent, steps=progress, log=lambda _message: None
+            )

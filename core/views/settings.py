@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODELS = REPO_ROOT / "assets" / "models" / "default"
+# the sidebar starts from the same bank as the CLI: $FFA_LAB_MODELS or assets/models/default of this repository
+from ffa_lab.models.shipped import DEFAULT_MODELS, REPO_ROOT, default_models_folder  # noqa: F401 - re-exported
+
 DEFAULT_RESULTS = REPO_ROOT / "assets" / "results" / "default"
 
 # Faces that are not from the dataset are aligned to the official CelebA frame (H, W).
@@ -36,9 +37,30 @@ DATASET_HELP = (
 )
 
 
-def default_models_folder() -> str:
-    """The model folder the sidebar starts with: ``$FFA_LAB_MODELS`` or the shipped default bank."""
-    return os.environ.get("FFA_LAB_MODELS") or str(DEFAULT_MODELS)
+def _same_folder(a: str | Path, b: str | Path) -> bool:
+    def normal(text: str | Path) -> Path:
+        path = Path(text).expanduser()
+        return (path if path.is_absolute() else REPO_ROOT / path).resolve()
+
+    return normal(a) == normal(b)
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """The model folders the sidebar lists, as (label, folder): every shipped ``assets/models/*`` that
+    holds checkpoints, then ``$FFA_LAB_MODELS`` when it is another folder. Labels name the family
+    (ffa_lab.models.checkpoint.folder_family), e.g. ``default (per-attribute)``."""
+    from ffa_lab.models.checkpoint import folder_family
+
+    folders = sorted(p for p in DEFAULT_MODELS.parent.glob("*") if p.is_dir() and any(p.glob("*.safetensors")))
+    configured = os.environ.get("FFA_LAB_MODELS")
+    if configured and not any(_same_folder(configured, f) for f in folders):
+        folders.append(Path(configured))
+    return [(f"{folder.name} ({folder_family(folder)})", str(folder)) for folder in folders]
+
+
+def chosen_model(choices: list[tuple[str, str]], folder: str) -> str | None:
+    """The label of ``folder`` among ``choices`` (relative paths from the repository root), or None."""
+    return next((label for label, candidate in choices if _same_folder(candidate, folder)), None)
 
 
 def default_dataset_folder() -> str:

@@ -8,25 +8,14 @@ import numpy as np
 import pytest
 
 from ffa_lab.cli.main import main
-from ffa_lab.data.images import decode_image, encode_png
-from ffa_lab.models.checkpoint import save_bank
+from ffa_lab.data.images import decode_image
 from ffa_lab.models.evaluate import bank_scores
-from tests.attacks.test_attacks import ATTRS, make_bank, make_images
+from tests.attacks.test_attacks import ATTRS, make_bank
 
 KEYS = {"attribute", "method", "goal", "success", "score_before", "score_after", "scale", "l2", "linf", "pass"}
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
-
-
-@pytest.fixture
-def setup(tmp_path):
-    models = tmp_path / "models"
-    save_bank(models, make_bank(), {})
-    image = make_images(1, seed=3)[0]
-    path = tmp_path / "face.png"
-    path.write_bytes(encode_png(image))
-    return models, path, image
 
 
 def test_attack_one_attribute_writes_json_and_png(setup, tmp_path, capsys):

@@ -83,3 +83,14 @@ def test_dropout_is_f_dropout_for_the_full_bank_and_the_same_rows_for_a_subset(m
         reference = full(images)
     assert torch.equal(ours, reference)
     assert torch.equal(mine, ours[:, [ATTRIBUTES.index(a) for a in subset_names]])
+
+
+def test_banks_with_different_weights_are_different_modules():
+    """A plain nn.Module: identity equality and hashing (a dataclass module compared banks field by field)."""
+    torch.manual_seed(0)
+    first = AttributeBank(["Smiling", "Male"], TINY_ARCH)
+    second = AttributeBank(["Smiling", "Male"], TINY_ARCH)
+    assert not torch.equal(first.fc1_weight, second.fc1_weight)
+    assert first != second and first == first
+    assert len({first, second}) == 2
+    assert not hasattr(AttributeBank, "__dataclass_fields__")

@@ -85,3 +85,15 @@ def test_not_ours_and_missing_folder(tmp_path):
         read_network(tmp_path / "x.safetensors")
     with pytest.raises(CheckpointError, match="model folder not found"):
         load_bank(tmp_path / "nope")
+
+
+def test_a_header_length_whose_first_byte_is_0x80_is_not_mistaken_for_pickle(tiny_bank, tmp_path):
+    """The 8-byte header length of a safetensors file may start with 0x80, pickle's magic byte."""
+    (path,) = _save(tiny_bank.subset([0]), tmp_path)
+    padding = 0
+    while path.read_bytes()[0] != 0x80:
+        padding += 1
+        _rewrite_metadata(path, lambda m, n=padding: m.update(note="x" * n))
+    loaded = load_bank(tmp_path)
+    assert loaded.attributes == ["Smiling"] and loaded.refused == {}
+    assert loaded.metadata["Smiling"]["note"] == "x" * padding

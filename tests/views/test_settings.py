@@ -58,3 +58,24 @@ def test_configured_folders_and_the_open_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("FFA_LAB_ROOTS", "*")
     assert allowed_roots() is None
     assert resolve_folder("/etc") == Path("/etc").resolve()
+
+
+def test_model_choices_list_shipped_and_configured_folders_by_family(monkeypatch, tmp_path):
+    import torch
+
+    from ffa_lab.models.checkpoint_shared import SHARED_FILE, save_shared
+    from ffa_lab.models.shared import SharedTrunkNet
+    from ffa_lab.views.settings import DEFAULT_MODELS, chosen_model, model_choices
+    from tests.models.test_shared import TINY
+
+    torch.manual_seed(0)
+    save_shared(tmp_path / "mine" / SHARED_FILE, SharedTrunkNet(["Male"], TINY["resnet"], "resnet"), {})
+    monkeypatch.setenv("FFA_LAB_MODELS", str(tmp_path / "mine"))
+    choices = model_choices()
+    assert choices[-1] == ("mine (resnet)", str(tmp_path / "mine"))
+    if any(DEFAULT_MODELS.glob("*.safetensors")):
+        assert ("default (per-attribute)", str(DEFAULT_MODELS)) in choices
+        assert chosen_model(choices, "assets/models/default") == "default (per-attribute)"  # relative to the repo
+    assert chosen_model(choices, str(tmp_path)) is None
+    monkeypatch.setenv("FFA_LAB_MODELS", str(DEFAULT_MODELS))  # configured = shipped: listed once
+    assert [folder for _, folder in model_choices()].count(str(DEFAULT_MODELS)) <= 1
