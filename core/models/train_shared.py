@@ -15,7 +15,6 @@ hold-out on which each output's operating point is calibrated and folded into it
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import SINGLE, Distributed
-from ffa_lab.files import atomic_write_bytes
+from ffa_lab.files import write_json
 from ffa_lab.models import train_state
 from ffa_lab.models.checkpoint_shared import save_shared
 from ffa_lab.models.evaluate import bank_scores, evaluate_scores
@@ -238,5 +237,5 @@ def finalize_shared(model, config, data, out, val_images, val_labels, history, l
         "thresholds": document["thresholds"],
         "training_time": document["training_time"],
     }
-    atomic_write_bytes(Path(out) / "training_summary.json", json.dumps(summary, indent=1).encode())
+    write_json(Path(out) / "training_summary.json", summary)
     return summary
