@@ -20,7 +20,7 @@ from ffa_lab.attacks.distances import pass_score
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.scorer import BankScorer
 from ffa_lab.attacks.search import SearchParams, perturb
-from ffa_lab.models.bank import AttributeBank
+from ffa_lab.models.family import AttributeModel
 
 # samples per attack call. On a CPU small chunks keep the working set in cache (measured on the
 # 2-ffa_lab dev machine: 160 samples per chunk costs ~25% less CPU per sample than 1280); a GPU wants
@@ -74,7 +74,7 @@ def _merge(parts: list[AttackResult]) -> AttackResult:
 
 
 def attack_images(
-    bank: AttributeBank,
+    bank: AttributeModel,
     images: np.ndarray,
     attribute: str | Sequence[str],
     method: str = "ffa",
@@ -120,7 +120,7 @@ def attack_images(
 
 
 def attack_all_attributes(
-    bank: AttributeBank,
+    bank: AttributeModel,
     image: np.ndarray,
     method: str = "ffa",
     goal: str = "flip",
@@ -166,7 +166,7 @@ def amplified_perturbation(original: np.ndarray, adversarial: np.ndarray) -> tup
 
 
 def attack_batch(
-    bank: AttributeBank,
+    bank: AttributeModel,
     images: np.ndarray,
     attribute: str,
     *,

@@ -34,8 +34,8 @@ from ffa_lab.errors import ResultsError
 from ffa_lab.experiments.results import model_fingerprint, write_npz
 from ffa_lab.experiments.selection import select_split
 from ffa_lab.explain.saliency import all_attribute_maps
-from ffa_lab.models.bank import AttributeBank
 from ffa_lab.models.checkpoint import LoadedBank
+from ffa_lab.models.family import AttributeModel
 
 SALIENCY_FILE = "mean_saliency.npz"
 SALIENCY_VERSION = 1
@@ -70,7 +70,7 @@ class MeanSaliency:
 
 
 def mean_maps(
-    bank: AttributeBank,
+    bank: AttributeModel,
     images: np.ndarray,
     include: np.ndarray,
     attributes: list[str],

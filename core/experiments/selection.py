@@ -19,8 +19,8 @@ from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
-from ffa_lab.models.bank import AttributeBank
 from ffa_lab.models.evaluate import bank_scores
+from ffa_lab.models.family import AttributeModel
 
 
 def select_images(n_total: int, limit: int | None, seed: int) -> np.ndarray:
@@ -51,7 +51,7 @@ class UnitContext:
     """What every (attribute, chunk) unit of the study and of natural mining reads: the bank, the
     selected split and the device; built once per process (each rank builds its own)."""
 
-    bank: AttributeBank
+    bank: AttributeModel
     split: SplitSelection
     device: str = "cpu"
 
@@ -59,7 +59,7 @@ class UnitContext:
         """The chosen images at ``positions`` (indices into ``split.chosen``), uint8 (len, H, W, 3)."""
         return np.ascontiguousarray(self.split.all_images[self.split.chosen[positions]])
 
-    def network(self, attribute: str) -> tuple[int, AttributeBank]:
+    def network(self, attribute: str) -> tuple[int, AttributeModel]:
         """(column g of ``attribute`` in the bank, the one-network bank that attacks it)."""
         g = self.bank.attributes.index(attribute)
         return g, self.bank.subset([g])
@@ -72,7 +72,7 @@ class UnitContext:
 
 
 def select_split(
-    bank: AttributeBank,
+    bank: AttributeModel,
     data: CelebA,
     config,
     cache_dir: Path | None,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -59,7 +60,8 @@ class SharedArch:
     @classmethod
     def from_json(cls, data: dict) -> SharedArch:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in known.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in known.items()}
+        return cls(**values)
 
     def feature_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of the trunk's last feature map."""
