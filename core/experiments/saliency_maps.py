@@ -82,7 +82,7 @@ def mean_maps(
     """Means over images i with ``include[i, a]`` (bool (n, A)) of the normalised maps; arrays as in the file."""
     sums = {key: np.zeros((len(attributes), *images.shape[1:3]), np.float64) for key in MAP_KEYS}
     for start in range(0, len(images), batch_size):
-        maps = all_attribute_maps(bank, images[start : start + batch_size], attributes, device=device)
+        maps = all_attribute_maps(bank, images[start : start + batch_size], attributes, device=device)  # type: ignore[arg-type]  # typed for AttributeBank; reads only the AttributeModel interface and arch
         weight = include[start : start + batch_size].astype(np.float64)[..., None, None]  # (b, A, 1, 1)
         evidence = maps.gradient_x_input.astype(np.float64)
         evidence /= np.maximum(np.abs(evidence).sum(axis=(-2, -1), keepdims=True), 1e-30)
@@ -111,6 +111,7 @@ def run_mean_saliency(
     bank = loaded.bank
     split = select_split(bank, data, config, cache_dir)
     columns = [bank.attributes.index(a) for a in config.attributes]
+    assert split.scores is not None, "select_split scores the chosen images by default"
     correct = is_success(split.scores[:, columns], split.labels[:, columns])
     images = np.ascontiguousarray(split.all_images[split.chosen])
     arrays = mean_maps(

@@ -102,5 +102,5 @@ def attribute_scores(
             path.parent.mkdir(parents=True, exist_ok=True)
             _save(path, scores, known, names)
     out = np.full((len(chosen), len(names)), np.nan, np.float32)
-    out[:, columns] = scores[np.ix_(chosen, columns)]
+    out[:, columns] = scores[np.ix_(chosen, np.asarray(columns, dtype=np.int64))]
     return out

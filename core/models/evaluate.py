@@ -8,11 +8,12 @@ import numpy as np
 import torch
 
 from ffa_lab.models.bank import AttributeBank
+from ffa_lab.models.family import AttributeModel
 from ffa_lab.models.metrics import attribute_metrics, calibrate_threshold
 
 
 def bank_scores(
-    bank: AttributeBank, images: np.ndarray, *, batch_size: int = 32, device: str = "cpu", progress=None
+    bank: AttributeModel, images: np.ndarray, *, batch_size: int = 32, device: str = "cpu", progress=None
 ) -> np.ndarray:
     """Scores (N, G) float32 of uint8 images (N, H, W, 3) — no gradients, eval mode."""
     was_training = bank.training

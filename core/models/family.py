@@ -59,6 +59,10 @@ class AttributeModel(Protocol):
 
     def requires_grad_(self, requires_grad: bool = True) -> Any: ...  # nn.Module's
 
+    def eval(self) -> Any: ...  # nn.Module's
+
+    def train(self, mode: bool = True) -> Any: ...  # nn.Module's
+
 
 def family_of(model: AttributeModel) -> str:
     """The family name of a model (a bank without a ``family`` attribute is ``per-attribute``)."""

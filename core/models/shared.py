@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -180,7 +180,11 @@ class SharedTrunkNet(ImageScoreModule):
         last residual block (stem pool and one stride 2 per later stage)."""
         last = self.trunk[-1]
         if self.arch.trunk == "cnn":
-            return last.convs[-1], 2 ** (len(self.arch.channels) - 1), True
+            return (
+                cast(Any, last).convs[-1],
+                2 ** (len(self.arch.channels) - 1),
+                True,
+            )  # a CNN block (ModuleList typing)
         return last, 2 ** len(self.arch.channels), False
 
     def fold_batchnorm(self) -> SharedTrunkNet:

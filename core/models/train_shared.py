@@ -153,9 +153,9 @@ def train_shared(
     labels = data.labels_for(ids)[:, [ATTRIBUTE_INDEX[a] for a in config.attributes]]
     train_idx, val_idx = split_train_val(ids, config.val_fraction, config.seed)
     mean, std = channel_stats(images[train_idx])
-    config = replace(config, arch=replace(config.arch, mean=mean, std=std))
+    config = replace(config, arch=replace(config.arch, mean=mean, std=std))  # type: ignore[arg-type]  # 3 channels
     model = SharedTrunkNet.initialised(list(config.attributes), config.arch, config.seed, config.family).to(device)
-    model = model.to(memory_format=torch.channels_last)
+    model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to takes it; stubs omit it
     optimizer = _make_optimizer(model, config)
     history: list[dict] = []
     if resume:
@@ -178,11 +178,13 @@ def train_shared(
         torch.manual_seed(config.seed * 1009 + epoch)
         order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx))]
         started = time.time()
-        lr_at = lambda step, e=epoch: _learning_rate(config, e * steps_per_epoch + step, total_steps)
+        lr_at = lambda step, e=epoch: _learning_rate(config, e * steps_per_epoch + step, total_steps)  # type: ignore[arg-type]  # reads the fields both configs share
         report = None if progress is None else lambda s, n, e=epoch: progress(e, s, n)
         loss = train_shared_epoch(model, optimizer, images, order, labels_t, weights, config, lr_at, device, report)
         seconds = time.time() - started
-        val = evaluate_scores(config.attributes, bank_scores(model, images[val_idx], device=device), labels[val_idx])
+        val = evaluate_scores(
+            list(config.attributes), bank_scores(model, images[val_idx], device=device), labels[val_idx]
+        )
         history.append(
             {
                 "epoch": epoch + 1,
