@@ -1,7 +1,8 @@
 """ffa-lab Home: what this is, the loaded model bank, where faces come from, and the pages.
 
-Run with ``streamlit run app.py``. Pages live in ``pages/``; all logic lives in ``ffa_lab`` (``core/ui``
-for the Streamlit parts).
+Run with ``streamlit run app.py``. Pages live in ``pages/`` (their URL paths are their file names without the
+number: ``/Flip_Attribute``); the sidebar's navigation is ffa_lab.ui.sidebar.NAVIGATION, where this page is
+"Home". All logic lives in ``ffa_lab`` (``core/ui`` for the Streamlit parts).
 """
 
 import streamlit as st
@@ -33,7 +34,7 @@ def render(ctx: AppContext) -> None:
     with left:
         st.subheader("Model bank")
         if ctx.loaded is None:
-            st.error(ctx.bank_error or "No model bank loaded.", icon="⚠️")
+            st.info("No model bank is loaded: the sidebar says why.", icon="ℹ️")
         else:
             _bank_section(ctx)
     with right:

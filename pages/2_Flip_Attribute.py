@@ -4,13 +4,14 @@ import streamlit as st
 
 from ffa_lab.attacks import REGISTRY
 from ffa_lab.attacks.run import amplified_perturbation
-from ffa_lab.ui import cache, state
+from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.picker import face_picker
 from ffa_lab.ui.saliency import saliency_panel
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import attack_select, attribute_select, flip_all_grid, fmt, score_text, show_image
 from ffa_lab.views.flips import STRENGTHS, FlipView, numbers_json, side_effects
 from ffa_lab.views.plots import delta_heatmap, scale_curve, side_effect_bars
+from ffa_lab.views.query import PARAMS
 
 
 def render(ctx: AppContext) -> None:
@@ -33,10 +34,11 @@ def render(ctx: AppContext) -> None:
             f"{REGISTRY[method].label} did not flip **{name}** on this face up to scale {view.base_scale:.1f}: "
             f"its network is robust here along this direction. The images show the strongest perturbation tried."
         )
-    strength = st.select_slider(
+    strength = links.control(
+        st.select_slider,
+        "strength",
         "Strength (× the scale the search found; 1.0 = the smallest flipping perturbation)",
         options=[float(s) for s in STRENGTHS],
-        value=1.0,
         key="flip_strength",
         format_func=lambda s: f"×{s:.2f}",
     )
@@ -116,11 +118,15 @@ def _downloads(view: FlipView, face_ref: str, models_folder: str) -> None:
 
 def _flip_all(ctx: AppContext, bank, face, method: str) -> None:
     st.subheader("Flip all 40")
-    wanted = (ctx.model_key, face.ref, method)
+    wanted, shown_for = (ctx.model_key, face.ref, method), state.page_key("flip", "all_for")
+    if st.session_state.pop(PARAMS["all"].key, False):
+        st.session_state[shown_for] = wanted  # a link with all=1 opens with the grid (only a link sets this key)
     if st.button(f"Flip every attribute of this face with {method.upper()}", key="flip_all_button"):
-        st.session_state[state.page_key("flip", "all_for")] = wanted
-    if st.session_state.get(state.page_key("flip", "all_for")) == wanted:
+        st.session_state[shown_for] = wanted
+    shown = st.session_state.get(shown_for) == wanted
+    state.publish_url(all=shown)
+    if shown:
         flip_all_grid(cache.flip_all(ctx.model_key, bank, face.aligned, method))
 
 
-run_page("Flip an attribute", "🎭", render)
+run_page("Flip an attribute", "🎭", render, share=True)

@@ -45,4 +45,4 @@ def render(ctx: AppContext) -> None:
     )
 
 
-run_page("Compare attacks", "⚖️", render)
+run_page("Compare attacks", "⚖️", render, share=True)

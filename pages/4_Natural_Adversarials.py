@@ -7,11 +7,12 @@ import streamlit as st
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.experiments.progress import Step
 from ffa_lab.report import figures
-from ffa_lab.ui import cache, state
+from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.errors import guarded
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import attribute_select, fmt, score_text, show_image
 from ffa_lab.views.gallery import SORT_KEYS, GalleryFilter, filter_rows, mine, summary_table
+from ffa_lab.views.query import LIVE_LIMITS, MIN_PASS_STEPS
 from ffa_lab.views.settings import results_root
 
 PER_PAGE = 24
@@ -19,7 +20,9 @@ COLUMNS = 6
 
 
 def render(ctx: AppContext) -> None:
-    source = st.radio(
+    source = links.control(
+        st.radio,
+        "results",
         "Results",
         ["saved", "live"],
         horizontal=True,
@@ -66,8 +69,8 @@ def _live(ctx: AppContext):
         return None
     left, middle, right = st.columns(3)
     attribute = attribute_select("gallery", list(loaded.attributes), where=left)
-    split = middle.radio("Split", ["test", "train"], horizontal=True, key="gallery_split")
-    limit = right.select_slider("Images to scan", [100, 200, 500, 1000, 2000, 5000], value=100, key="gallery_limit")
+    split = links.control(middle.radio, "split", "Split", ["test", "train"], horizontal=True, key="gallery_split")
+    limit = links.control(right.select_slider, "limit", "Images to scan", list(LIVE_LIMITS), key="gallery_limit")
     wanted = (ctx.model_key, ctx.dataset_folder, attribute, split, limit)
     if st.button(f"Mine {attribute} on {limit} {split} images", key="gallery_mine"):
         bar = st.progress(0.0, text="Looking for a finished run of these settings…")
@@ -99,22 +102,31 @@ def _live(ctx: AppContext):
 
 def _filters(results) -> GalleryFilter:
     present = sorted(set(results.samples["attribute"]), key=ATTRIBUTES.index)
+    splits_present = sorted(set(results.samples["split"]))
     cols = st.columns([3, 2, 2, 2])
-    attributes = cols[0].multiselect("Attributes", present, key="gallery_attributes", placeholder="all")
-    splits = cols[1].multiselect(
-        "Splits", sorted(set(results.samples["split"])), key="gallery_splits", placeholder="all"
+    wanted = [a for a in state.get("attrs") if a in present]  # a link may name attributes these results lack
+    attributes = links.control(
+        cols[0].multiselect, "attrs", "Attributes", present, value=wanted, key="gallery_attributes", placeholder="all"
     )
-    min_pass = cols[2].select_slider(
-        "PASS at least", [0.0, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999], key="gallery_min_pass"
+    wanted = [s for s in state.get("splits") if s in splits_present]
+    splits = links.control(
+        cols[1].multiselect, "splits", "Splits", splits_present, value=wanted, key="gallery_splits", placeholder="all"
     )
-    sort = cols[3].selectbox("Sort by", list(SORT_KEYS), key="gallery_sort")
-    natural_only = st.checkbox("Only natural adversarial samples (PASS ≥ τ)", key="gallery_natural_only")
+    min_pass = links.control(
+        cols[2].select_slider, "min_pass", "PASS at least", list(MIN_PASS_STEPS), key="gallery_min_pass"
+    )
+    sort = links.control(cols[3].selectbox, "sort", "Sort by", list(SORT_KEYS), key="gallery_sort")
+    natural_only = links.control(
+        st.checkbox, "natural", "Only natural adversarial samples (PASS ≥ τ)", key="gallery_natural_only"
+    )
     return GalleryFilter(tuple(attributes), tuple(splits), float(min_pass), natural_only, sort)
 
 
 def _grid(ctx: AppContext, rows) -> None:
     pages = max(1, -(-len(rows) // PER_PAGE))
-    page = st.number_input("Page", 1, pages, 1, key="gallery_page") if pages > 1 else 1
+    page = min(state.get("page"), pages)
+    if pages > 1:
+        page = links.control(st.number_input, "page", "Page", 1, pages, value=page, key="gallery_page")
     shown = rows.iloc[(page - 1) * PER_PAGE : page * PER_PAGE]
     for start in range(0, len(shown), COLUMNS):
         for col, (_, row) in zip(st.columns(COLUMNS), shown.iloc[start : start + COLUMNS].iterrows(), strict=False):
@@ -136,4 +148,4 @@ def _grid(ctx: AppContext, rows) -> None:
                 )
 
 
-run_page("Natural adversarials", "🌱", render)
+run_page("Natural adversarials", "🌱", render, share=True)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ffa_lab.report import figures
-from ffa_lab.ui import cache
+from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.errors import guarded
 from ffa_lab.ui.saliency import mean_saliency_section
 from ffa_lab.ui.sidebar import AppContext, run_page
@@ -36,13 +36,19 @@ def render(ctx: AppContext) -> None:
     right.plotly_chart(figures.accuracy_vs_anchors(study.summary), key="dash_anchors")
     st.plotly_chart(figures.side_effect_heatmap(study), key="dash_side_effects")
     st.subheader("Where each network is attacked: mean |δ| of FFA's perturbations")
-    chosen = st.multiselect(
+    linked = state.get("maps")  # None: the page's default choice
+    wanted = study.ranking[-8:][::-1] if linked is None else [a for a in linked if a in study.attributes]
+    chosen = links.control(
+        st.multiselect,
+        "maps",
         "Attributes",
         study.attributes,
-        default=study.ranking[-8:][::-1],
+        value=wanted,
         key="dash_maps",
         help="Defaults to the 8 least robust attributes.",
     )
+    if linked is None and list(chosen) == wanted:
+        state.publish(maps=None)  # the page's default choice needs no key in the link
     if chosen:
         st.plotly_chart(figures.mean_perturbation_heatmaps(study, chosen), key="dash_mean_delta")
         mean_saliency_section(study, chosen)

@@ -53,10 +53,9 @@ def dataset(root: str) -> CelebA:
 def _portraits() -> dict[str, tuple[str, Callable[[], np.ndarray]]]:
     """slug ('astronaut', 'grace_hopper') -> (title, loader) of ffa_lab.data.portraits.bundled_portraits."""
     from ffa_lab.data.portraits import bundled_portraits
+    from ffa_lab.views.query import portrait_slug
 
-    return {
-        title.split(" (")[0].lower().replace(" ", "_"): (title, load) for title, load in bundled_portraits().items()
-    }
+    return {portrait_slug(title): (title, load) for title, load in bundled_portraits().items()}
 
 
 @st.cache_data(max_entries=16, show_spinner="Finding and aligning the face…")

@@ -15,6 +15,10 @@ from ffa_lab.ui.sidebar import AppContext
 from ffa_lab.views.faces_data import PreparedFace, bytes_ref, face_kind
 
 SOURCES = {"portrait": "Bundled portrait", "dataset": "CelebA dataset", "upload": "Upload", "camera": "Camera"}
+UPLOADED_ELSEWHERE = (
+    "This face was uploaded in another browser session: pictures are never stored on the server, so upload it "
+    "again (or pick another face) to see this view."
+)
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 
 
@@ -50,11 +54,7 @@ def load_face(ctx: AppContext, ref: str) -> PreparedFace | None:
         return guarded("Loading the dataset image", cache.dataset_face, ctx.dataset_folder, name)
     stored = state.upload_for(ref)
     if stored is None:
-        st.warning(
-            "This view points to a picture uploaded in another browser session; pictures are never stored on the "
-            "server, so upload it again or pick another face.",
-            icon="ℹ️",
-        )
+        st.warning(UPLOADED_ELSEWHERE, icon="ℹ️")
         return None
     data, filename, assume_aligned = stored
     return guarded(f"Reading {filename}", cache.bytes_face, ref, data, filename, assume_aligned)
@@ -95,6 +95,8 @@ def _upload(page: str, kind: str, current: str) -> str | None:
     if earlier is not None:
         st.caption(f"Using the earlier picture {earlier[1]}.")
         return current
+    if face_kind(current) == kind:  # a link to a picture this session never had
+        st.warning(UPLOADED_ELSEWHERE, icon="ℹ️")
     st.info(
         "Upload a JPEG, PNG, WebP, BMP, GIF or TIFF picture with a face." if kind == "upload" else "Take a picture."
     )

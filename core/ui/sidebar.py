@@ -1,8 +1,9 @@
 """The sidebar every page shares (model bank and dataset folders) and the page frame around it.
 
 The folders are remembered for the browser session in ``cfg_models`` / ``cfg_dataset`` (widget state is
-dropped on a page switch, so the widgets are re-seeded from these keys); presets come from
-``FFA_LAB_MODELS`` and ``FFA_LAB_CELEBA`` (ffa_lab.views.settings).
+dropped on a page switch, so the widgets are re-seeded from these keys) and, while they differ from the
+presets (``FFA_LAB_MODELS``, ``FFA_LAB_CELEBA``: ffa_lab.views.settings), in the URL as ``models=`` / ``data=``.
+Why a bank could not be loaded is said once, here; pages that need one point to it.
 """
 
 from __future__ import annotations
@@ -11,18 +12,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.models.checkpoint import LoadedBank
-from ffa_lab.ui import cache, state
+from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.errors import message_for, show_error
 from ffa_lab.views.settings import (
     DATASET_HELP,
     apply_torch_threads,
     chosen_model,
-    default_dataset_folder,
     default_models_folder,
     model_choices,
+)
+
+# The sidebar's navigation, drawn by :func:`sidebar` (.streamlit/config.toml hides Streamlit's own, whose first
+# entry is named after the file app.py, "app"). (script, label, icon); URL paths follow the file names.
+NAVIGATION = (
+    ("app.py", "Home", "🧑‍🔬"),
+    ("pages/1_Inspect_Face.py", "Inspect a face", "🔍"),
+    ("pages/2_Flip_Attribute.py", "Flip an attribute", "🎭"),
+    ("pages/3_Compare_Attacks.py", "Compare attacks", "⚖️"),
+    ("pages/4_Natural_Adversarials.py", "Natural adversarials", "🌱"),
+    ("pages/5_Robustness_Dashboard.py", "Robustness dashboard", "📊"),
+)
+
+BANK_NEEDED = (
+    "This page needs a model bank, and none is loaded: the sidebar says why. Type the path of a folder of "
+    "ffa-lab checkpoints (`*.safetensors`) into **Model bank folder**."
 )
 
 
@@ -39,10 +56,9 @@ class AppContext:
     dataset_error: str | None
 
     def require_bank(self) -> LoadedBank:
-        """The loaded bank, or stop the page with the reason it could not be loaded."""
+        """The loaded bank, or stop the page saying so (the reason is shown once, in the sidebar)."""
         if self.loaded is None:
-            st.error(self.bank_error or "No model bank is loaded.", icon="⚠️")
-            st.info("Type the path of a folder of ffa-lab checkpoints (`*.safetensors`) into **Model bank folder**.")
+            st.info(BANK_NEEDED, icon="ℹ️")
             st.stop()
         return self.loaded
 
@@ -55,10 +71,10 @@ class AppContext:
         return self.celeba
 
 
-def _folder_input(label: str, widget_key: str, stored_key: str, default: str, help_text: str) -> str:
-    st.session_state.setdefault(stored_key, default)
-    bound = state.bind(widget_key, st.session_state[stored_key], lambda v: st.session_state.__setitem__(stored_key, v))
-    return st.sidebar.text_input(label, help=help_text, **bound).strip()
+def _folder_input(label: str, widget_key: str, name: str, help_text: str) -> str:
+    """A folder field bound to query key ``name`` ('models' or 'data'): a typed folder stays in the URL (so
+    it survives a reload) while it differs from the server's preset."""
+    return links.control(st.sidebar.text_input, name, label, help=help_text, key=widget_key).strip()
 
 
 OTHER_FOLDER = "Other folder…"
@@ -84,22 +100,21 @@ def _models_input() -> str:
     return _folder_input(
         "Model bank folder",
         "_w_models",
-        "cfg_models",
-        default_models_folder(),
+        "models",
         "A folder of ffa-lab checkpoints (one .safetensors per attribute, or one model.safetensors). "
         "Default: assets/models/default.",
     )
 
 
 def sidebar() -> AppContext:
-    """Render the shared sidebar; load (cached) the bank and the dataset it names."""
+    """Render the shared sidebar (navigation, settings); load (cached) the bank and the dataset it names."""
+    _navigation()
     st.sidebar.markdown("### ffa-lab settings")
     models = _models_input()
     data = _folder_input(
         "Dataset folder (CelebA layout)",
         "_w_dataset",
-        "cfg_dataset",
-        default_dataset_folder(),
+        "data",
         "img_align_celeba/ + list_attr_celeba.txt + list_eval_partition.txt. Optional.",
     )
     loaded, model_key, bank_error = None, "", None
@@ -126,6 +141,16 @@ def sidebar() -> AppContext:
     return AppContext(models, loaded, model_key, bank_error, data, celeba, dataset_error)
 
 
+def _navigation() -> None:
+    """The page links of NAVIGATION, Home first, then a divider."""
+    try:
+        for script, label, icon in NAVIGATION:
+            st.sidebar.page_link(script, label=label, icon=icon)
+    except StreamlitAPIException:  # a page run on its own (AppTest.from_file(page)) knows no other page
+        return
+    st.sidebar.divider()
+
+
 def detector_status() -> str:
     """One line saying which face detector the app will use for uploads."""
     try:
@@ -139,14 +164,20 @@ def detector_status() -> str:
     return "Face detector: OpenCV Haar cascades (coarse). For YuNet run `ffa-lab models download` or set FFA_LAB_YUNET."
 
 
-def run_page(title: str, icon: str, render: Callable[[AppContext], None]) -> None:
-    """The frame of every page: config, shared state, sidebar, then ``render`` with errors as messages."""
+def run_page(title: str, icon: str, render: Callable[[AppContext], None], *, share: bool = False) -> None:
+    """The frame of every page: config, shared state, sidebar, the values of the opened link that were not
+    understood, then ``render`` with errors as messages; ``share``: a "link to this view" box under the title,
+    filled after ``render`` has published every control's value."""
     st.set_page_config(page_title=f"{title} · ffa-lab", page_icon=icon, layout="wide")
     apply_torch_threads()
     state.init_state()
     context = sidebar()
     st.title(f"{icon} {title}")
+    links.show_problems()
+    slot = st.empty() if share else None
     try:
         render(context)
     except Exception as exc:  # noqa: BLE001 - the app never shows a traceback
         show_error(exc, title)
+    if slot is not None:
+        links.share_box(slot)

@@ -2,8 +2,10 @@
 
 Shared across pages (one browser session): the face reference, the attribute and the attack, under
 the ``shared_*`` keys. Page-specific keys are prefixed with the page's name (``flip_…``, ``gallery_…``).
-The query string mirrors the shared values (``?face=portrait:astronaut&attr=Smiling&attack=ffa``) so a
-link opens the same view: a value in the URL that this session has not seen yet wins over the session.
+The query string mirrors every control that changes what is shown (``?face=portrait:astronaut&attr=Smiling
+&attack=ffa&strength=0.5``, keys in ffa_lab.views.query.PARAMS) so a link opens the same view: a value in the
+URL that this session has not seen yet wins over the session; one that is not understood is kept in
+:func:`problems` (the page names it) and the session's value is used instead.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from typing import Any
 
 import streamlit as st
 
-from ffa_lab.data.attributes import ATTRIBUTES, attribute_index
-from ffa_lab.views.faces_data import face_kind
+from ffa_lab.views import query
+from ffa_lab.views.query import PARAMS
 
 FACE, ATTR, ATTACK = "shared_face", "shared_attr", "shared_attack"
-QUERY_KEYS = {"face": FACE, "attr": ATTR, "attack": ATTACK}
-DEFAULTS = {FACE: "portrait:astronaut", ATTR: "Smiling", ATTACK: "ffa"}
+QUERY_KEYS = {name: param.key for name, param in PARAMS.items()}  # URL key -> session key (views.query)
+DEFAULTS = {PARAMS[name].key: PARAMS[name].default for name in ("face", "attr", "attack")}
 UPLOADS = "shared_uploads"  # {face ref: (bytes, file name, already aligned)} of this session's uploads, newest last
 MAX_UPLOADS = 4
+PROBLEMS = "_query_problems"  # ["attack=xyz: not an attack (…)", …] of the last link opened, until a control changes
 
 
 def init_state() -> None:
@@ -29,56 +32,63 @@ def init_state() -> None:
         st.session_state.setdefault(key, value)
     st.session_state.setdefault(UPLOADS, {})
     st.session_state.setdefault("_query_seen", {})
+    st.session_state.setdefault(PROBLEMS, [])
     apply_query_params()
 
 
-def _valid(name: str, value: str) -> str | None:
-    """The canonical form of a query value, or None when it is not valid."""
-    try:
-        if name == "face":
-            face_kind(value)
-            return value
-        if name == "attr":
-            return ATTRIBUTES[attribute_index(value)]
-        if name == "attack":
-            from ffa_lab.attacks import REGISTRY
-
-            return value.lower() if value.lower() in REGISTRY else None
-    except ValueError:
-        return None
-    return None
-
-
 def apply_query_params() -> list[str]:
-    """Copy URL values this session has not applied yet into the shared keys; returns rejected values."""
+    """Copy URL values this session has not applied yet into their session keys (ffa_lab.views.query.PARAMS).
+
+    Returns the values that were not understood, each as ``"key=value: why"`` (also kept for
+    :func:`problems` when the URL brought anything new); those keys keep the session's (or default) value,
+    and the next :func:`publish` replaces them in the URL."""
     seen = st.session_state["_query_seen"]
-    rejected = []
-    for name, key in QUERY_KEYS.items():
+    rejected, new = [], False
+    for name, param in PARAMS.items():
         value = st.query_params.get(name)
         if value is None or seen.get(name) == value:
             continue
-        seen[name] = value
-        canonical = _valid(name, value)
-        if canonical is None:
-            rejected.append(f"{name}={value}")
-        else:
-            st.session_state[key] = canonical
+        seen[name], new = value, True
+        try:
+            st.session_state[param.key] = query.parse(name, value)
+        except ValueError as exc:
+            rejected.append(f"{name}={value}: {exc}")
+    if new:
+        st.session_state[PROBLEMS] = rejected
     return rejected
 
 
-def publish(**values: str) -> None:
-    """Write shared values (face=, attr=, attack=) to the session and the URL query string."""
+def publish(**values: Any) -> None:
+    """Write values (face=, attr=, strength=, … any key of ffa_lab.views.query.PARAMS) to the session and the
+    URL query string; a value at its default is removed from the URL unless the key names every view."""
+    for name, value in values.items():
+        st.session_state[PARAMS[name].key] = value
+    publish_url(**values)
+
+
+def publish_url(**values: Any) -> None:
+    """Write values to the URL only (for one-shot requests such as ``all=1``, whose session key only a link sets)."""
     seen = st.session_state["_query_seen"]
     for name, value in values.items():
-        st.session_state[QUERY_KEYS[name]] = value
-        if st.query_params.get(name) != value:
-            st.query_params[name] = value
-        seen[name] = value
+        text = query.url_text(name, value)
+        if text is None:
+            if name in st.query_params:
+                del st.query_params[name]
+            seen.pop(name, None)
+        else:
+            if st.query_params.get(name) != text:
+                st.query_params[name] = text
+            seen[name] = text
 
 
-def get(name: str) -> str:
-    """The shared value ``name`` ('face', 'attr' or 'attack')."""
-    return st.session_state[QUERY_KEYS[name]]
+def get(name: str) -> Any:
+    """The current value of query key ``name`` ('face', 'attr', 'attack', 'strength', …)."""
+    return st.session_state.get(PARAMS[name].key, PARAMS[name].default_value())
+
+
+def problems() -> list[str]:
+    """Values of the opened link that were not understood (shown until the user changes a control)."""
+    return list(st.session_state.get(PROBLEMS, []))
 
 
 def remember_upload(ref: str, data: bytes, filename: str, assume_aligned: bool = False) -> None:
@@ -110,6 +120,7 @@ def bind(widget_key: str, value, on_change: Callable[[Any], None]) -> dict:
     st.session_state[widget_key] = value
 
     def changed() -> None:
+        st.session_state[PROBLEMS] = []  # the user has moved on from the link that had them
         on_change(st.session_state[widget_key])
 
     return {"key": widget_key, "on_change": changed}

@@ -9,6 +9,7 @@ screenshots go to test-artifacts/app/ (gitignored). Chromium comes from ``apt-ge
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -40,16 +41,21 @@ def server(app_models, app_results, tmp_path):
 
 
 @pytest.fixture
-def browser_page():
+def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.is_file():
         pytest.skip("Debian's Chromium is not installed: apt-get install -y chromium")
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(SLOW)
-        yield page
-        browser.close()
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(SLOW)
+    return page
 
 
 def settle(page) -> None:
@@ -127,7 +133,7 @@ def upload_checks(page, folder: Path) -> None:
 def test_every_page_in_chromium(server, browser_page, tmp_path):
     page = browser_page
     open_page(page, server)
-    assert page.locator('[data-testid="stSidebarNav"]').is_visible()
+    assert page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').first.is_visible()
     no_exception(page, "home")
     shoot(page, "0_home")
 
@@ -173,3 +179,84 @@ def test_every_page_in_chromium(server, browser_page, tmp_path):
     assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 4
     assert visible_count(page, '[data-testid="stDataFrame"]') >= 1
     shoot(page, "5_dashboard")
+
+
+def new_session(browser, server: str):
+    """A page in a fresh browser context (its own cookies, so its own Streamlit session) that may use the
+    clipboard (http://127.0.0.1 is a secure context)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page = context.new_page()
+    page.set_default_timeout(SLOW)
+    return page
+
+
+def test_home_navigation_and_a_copied_link_reopened_elsewhere(server, browser):
+    """Home is the first navigation entry, no Deploy button; on the Flip page the copy button of "link to
+    this view" puts the full URL (face, attribute, attack, strength) on the clipboard, and that link opened
+    in another session shows the same view."""
+    page = new_session(browser, server)
+    open_page(page, server)
+    nav = [
+        link.inner_text().strip() for link in page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').all()
+    ]
+    assert nav[0].endswith("Home") and not any(entry.endswith("app") for entry in nav), nav
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0, "Streamlit's own navigation (first entry 'app')"
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0, "the Deploy button is hidden"
+    shoot(page, "6_home")
+
+    open_page(page, f"{server}/Flip_Attribute?face=portrait:grace_hopper")
+    page.get_by_label("Attribute", exact=True).first.click()
+    page.keyboard.type("Male")  # the list of 40 is virtualised: far options are not rendered until typed
+    page.keyboard.press("Enter")
+    settle(page)
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    slider.press("ArrowLeft")  # ×1.00 -> ×0.95 -> ×0.90
+    slider.press("ArrowLeft")
+    settle(page)
+    assert page.get_by_text("At ×0.90", exact=False).first.is_visible()
+    box = page.locator('[data-testid="stCode"]').first
+    box.hover()
+    box.get_by_role("button", name="Copy to clipboard").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == box.inner_text().strip()
+    assert copied.startswith(f"{server}/Flip_Attribute?face=portrait:grace_hopper&attr=Male&attack=ffa"), copied
+    assert "strength=0.9" in copied
+    assert parse_qs(urlsplit(copied).query) == parse_qs(urlsplit(page.url).query), "the address bar agrees"
+
+    other = new_session(browser, server)
+    open_page(other, copied)
+    no_exception(other, "reopened link")
+    assert "Male score" in other.get_by_text("At ×0.90", exact=False).first.inner_text()  # attribute and strength
+    assert other.get_by_text("Face: Grace Hopper (matplotlib)", exact=False).first.is_visible()
+    assert other.locator('[data-testid="stCode"]').first.inner_text().strip() == copied
+    shoot(other, "7_share_link_reopened")
+
+
+def inotify_watches(pid: int) -> int:
+    """Inotify watches the process holds (one ``inotify wd:`` line per watched folder in /proc/PID/fdinfo)."""
+    total = 0
+    for info in Path(f"/proc/{pid}/fdinfo").iterdir():
+        try:
+            total += info.read_text().count("inotify wd:")
+        except OSError:  # a descriptor closed meanwhile
+            continue
+    return total
+
+
+def test_shipped_config_does_not_watch_the_environment(app_models, app_results, browser, tmp_path):
+    """``streamlit run app.py`` with the shipped .streamlit/config.toml (the repository's, with .venv inside
+    it as the README installs it): after a session has opened a page, the server holds no inotify watch (the
+    default watcher watches the whole repository recursively, .venv included: thousands of folders, and
+    logs "Inotify queue overflowed"), and the toolbar has no Deploy button."""
+    log = tmp_path / "streamlit.log"
+    env = {"FFA_LAB_MODELS": str(app_models), "FFA_LAB_RESULTS": str(app_results)}
+    with streamlit_server(env, log) as live:
+        page = new_session(browser, live.url)
+        open_page(page, live.url)  # the file watchers start with the first session
+        no_exception(page, "home")
+        assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+        watches = inotify_watches(live.pid)
+    assert watches == 0, f"the server watches {watches} folders through inotify"
+    assert "Inotify queue overflowed" not in log.read_text()
