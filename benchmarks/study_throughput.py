@@ -1,57 +1,106 @@
-"""Study throughput: one process with two torch threads vs two single-thread worker processes.
+"""Study throughput on the CPU: one process vs several, end to end through the CLI.
 
     python benchmarks/study_throughput.py [--models assets/models/default] [--celeba ../shared/celeba]
-                                          [--images 200] [--attributes Smiling,Male,Eyeglasses,Bald]
+                                          [--images 40] [--attributes all] [--repeat 2] [--settings ...]
 
-Runs the same small study (FFA, FGS, FGV, PASS and side effects; chunk = --images) both ways into
-temporary folders and prints attacks per second side by side, the ratio, and the projected time of
-the acceptance run (1000 test images x 40 attributes x 3 attacks) from the faster setting.
+Runs the same study (FFA, FGS, FGV, PASS and side effects) as ``ffa-lab study`` subprocesses, each
+setting ``--repeat`` times in alternation (so a change in machine load hits every setting alike), and
+prints per setting the median wall time, the CPU seconds it used (user + system of all its processes)
+and attacks per wall second. Settings: ``1x2`` = one process with two torch threads, ``1x1`` = one
+process with one thread, ``torchrun2`` = ``torchrun --nproc-per-node 2`` with one thread per rank (gloo),
+``workers2`` = ``--workers 2`` (the same two ranks, started by the command). The numbers and what they
+decided are in docs/cluster.md.
+The decoded-image cache is filled once before timing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import torch
+SETTINGS = {
+    "1x2": (1, 2, ["--workers", "1"]),
+    "1x1": (1, 1, ["--workers", "1"]),
+    "torchrun2": (2, 1, ["--workers", "1"]),
+    "workers2": (1, 1, ["--workers", "2"]),  # --workers 2: the command starts the 2 torchrun ranks itself
+}
 
-from ffa_lab.data.celeba import load_celeba
-from ffa_lab.experiments.study import StudyConfig, run_study
-from ffa_lab.models.checkpoint import load_bank
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
-def measure(loaded, data, config: StudyConfig, workers: int, threads: int) -> tuple[float, int]:
-    torch.set_num_threads(threads)
-    with tempfile.TemporaryDirectory() as out:
-        started = time.time()
-        study = run_study(loaded, data, config, Path(out), workers=workers, log=lambda _: None)
-        seconds = time.time() - started
-    return seconds, len(study.samples)
+def run_once(args: list[str], ranks: int, threads: int, extra: list[str], cache: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of every process it started) of one CLI run."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "FFA_LAB_CACHE": cache}
+    cli = ["-m", "ffa_lab.cli.main", *args, *extra]
+    if ranks > 1:
+        launcher = ["-m", "torch.distributed.run", "--nproc-per-node", str(ranks), "--master-addr", "127.0.0.1"]
+        cli = [*launcher, "--master-port", str(_port()), *cli]
+        env["FFA_LAB_DIST_BACKEND"] = "gloo"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, *cli], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(cli)} failed:\n{done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="assets/models/default")
     parser.add_argument("--celeba", default="../shared/celeba")
-    parser.add_argument("--images", type=int, default=200)
-    parser.add_argument("--attributes", default="Smiling,Male,Eyeglasses,Bald")
+    parser.add_argument("--images", type=int, default=40)
+    parser.add_argument("--attributes", default="all")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--settings", default="1x2,torchrun2,workers2", help=f"comma-separated of {', '.join(SETTINGS)}"
+    )
+    parser.add_argument("--extra", default="", help="more flags for every run")
     args = parser.parse_args(argv)
-    loaded, data = load_bank(args.models), load_celeba(args.celeba)
-    config = StudyConfig(limit=args.images, chunk_size=args.images, attributes=tuple(args.attributes.split(",")))
-    rows = []
-    for workers, threads in ((1, 2), (2, 1)):
-        seconds, attacks = measure(loaded, data, config, workers, threads)
-        rows.append((f"{workers} process x {threads} threads", seconds, attacks / seconds))
-    print(f"{'setting':<28}{'seconds':>10}{'attacks/s':>12}")
-    for name, seconds, rate in rows:
-        print(f"{name:<28}{seconds:>10.1f}{rate:>12.1f}")
-    print(f"ratio (2 workers / 1 process): {rows[1][2] / rows[0][2]:.2f}x")
-    best = max(rate for _, _, rate in rows)
-    projected = 1000 * 40 * 3 * 0.88 / best  # ~88 % of images are correctly classified and attacked
-    print(f"projected acceptance run (1000 images x 40 attributes x 3 attacks): {projected / 60:.1f} min")
+    names = args.settings.split(",")
+    base = ["study", "--models", args.models, "--celeba", args.celeba, "--split", "test"]
+    base += ["--limit", str(args.images), "--attributes", args.attributes, "--device", "cpu"]
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = str(Path(tmp) / "cache")
+        run_once([*base, "--limit", "2", "--out", f"{tmp}/warm"], 1, 1, [], cache)
+        attacks = None
+        for r in range(args.repeat):
+            for name in names:
+                ranks, threads, extra = SETTINGS[name]
+                out = f"{tmp}/{name}-{r}"
+                times[name].append(
+                    run_once([*base, "--out", out], ranks, threads, [*extra, *args.extra.split()], cache)
+                )
+                summary = json.loads(Path(out, "summary.json").read_text())
+                attacks = sum(a["n_attacked"] for a in summary["attributes"].values()) * len(summary["attacks"])
+    load = os.getloadavg()
+    print(
+        f"study: {args.images} test images x attributes {args.attributes} x ffa,fgs,fgv = {attacks} attacks; "
+        f"{os.cpu_count()} CPUs, load average now {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+    )
+    print(f"{'setting':<12}{'wall s (median)':>16}{'all walls':>22}{'CPU s':>8}{'attacks/s':>11}")
+    for name in names:
+        walls = [w for w, _ in times[name]]
+        cpus = [c for _, c in times[name]]
+        wall = statistics.median(walls)
+        shown = " ".join(f"{w:.1f}" for w in walls)
+        print(f"{name:<12}{wall:>16.1f}{shown:>22}{statistics.median(cpus):>8.1f}{attacks / wall:>11.1f}")
     return 0
 
 

@@ -3,13 +3,14 @@
 import streamlit as st
 
 from ffa_lab.attacks import REGISTRY
+from ffa_lab.attacks.run import amplified_perturbation
 from ffa_lab.report.numbers import fmt, score_text
 from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.picker import face_picker
 from ffa_lab.ui.saliency import saliency_panel
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import attack_select, attribute_select, flip_all_grid, show_image
-from ffa_lab.views.flips import STRENGTHS, FlipView, amplified_perturbation, numbers_json, side_effects
+from ffa_lab.views.flips import STRENGTHS, FlipView, numbers_json, side_effects
 from ffa_lab.views.plots import delta_heatmap, scale_curve, side_effect_bars
 from ffa_lab.views.query import PARAMS
 from ffa_lab.views.sentences import flip_sentence, score_metric

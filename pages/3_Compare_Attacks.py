@@ -3,13 +3,13 @@
 import streamlit as st
 
 from ffa_lab.attacks import REGISTRY
+from ffa_lab.attacks.run import amplified_perturbation
 from ffa_lab.report.numbers import fmt, score_text
 from ffa_lab.ui import cache
 from ffa_lab.ui.picker import face_picker
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.ui.widgets import attribute_select, show_image
 from ffa_lab.views.compare import comparison_table, short_labels
-from ffa_lab.views.flips import amplified_perturbation
 from ffa_lab.views.sentences import flip_sentence, identical_groups, identical_sentence
 
 

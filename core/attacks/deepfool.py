@@ -1,4 +1,4 @@
-"""DeepFool for a single-score network (Moosavi-Dezfooli et al., CVPR 2016; method notes §5).
+"""DeepFool for a single-score network (Moosavi-Dezfooli et al., CVPR 2016; docs/attacks.md, "One direction per attack").
 
 For a binary classifier sign(f(x)) the smallest L2 step to the linearised boundary is closed-form:
 

@@ -128,7 +128,7 @@ def ecc_align(adversarial: np.ndarray, original: np.ndarray) -> tuple[np.ndarray
     try:
         _, warp = cv2.findTransformECC(
             _grey(original), _grey(adversarial), identity.copy(), cv2.MOTION_HOMOGRAPHY, criteria, None, 5
-        )
+        )  # type: ignore[call-overload]  # OpenCV takes inputMask=None; its stubs only list a Mat there
     except cv2.error:  # "the algorithm stopped before its convergence": fall back to the identity
         return adversarial, identity.astype(np.float64), False
     if not np.isfinite(warp).all() or abs(float(np.linalg.det(warp))) < 1e-6:

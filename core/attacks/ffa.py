@@ -1,4 +1,4 @@
-"""FFA, the fast flipping attribute attack (Rozsa et al., ICPR 2016; method notes §5).
+"""FFA, the fast flipping attribute attack (Rozsa et al., ICPR 2016; docs/attacks.md, "One direction per attack").
 
 Direction: descend the Euclidean loss toward the goal sign t,
 

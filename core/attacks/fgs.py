@@ -1,4 +1,4 @@
-"""FGS, the fast gradient sign attack (Goodfellow, Shlens and Szegedy, ICLR 2015; method notes §5).
+"""FGS, the fast gradient sign attack (Goodfellow, Shlens and Szegedy, ICLR 2015; docs/attacks.md, "One direction per attack").
 
 Direction: the sign of the gradient of the current label's loss, ascended,
 

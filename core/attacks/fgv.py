@@ -1,4 +1,4 @@
-"""FGV, the fast gradient value attack (Rozsa, Rudd and Boult, CVPRW 2016; method notes §5).
+"""FGV, the fast gradient value attack (Rozsa, Rudd and Boult, CVPRW 2016; docs/attacks.md, "One direction per attack").
 
 Direction: ascend the loss of the current label y = sign(f(x)) with the raw gradient,
 

@@ -37,6 +37,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -140,7 +141,7 @@ class Path:
 
 
 # path_fn(path, params) -> None: runs the attack's steps on ``path`` (defined in ddn.py / fmn.py)
-PathFn = Callable[[Path, MinimalNormParams], None]
+PathFn = Callable[[Path, Any], None]  # (path, the attack's own MinimalNormParams subclass)
 
 
 def run_minimal_norm(

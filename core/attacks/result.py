@@ -1,4 +1,4 @@
-"""What every attack returns: the frozen :class:`AttackResult` (contract in notes/api-contracts)."""
+"""What every attack returns: the frozen :class:`AttackResult` (its fields below; docs/attacks.md, "The registry" and "Batching")."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from ffa_lab.attacks.distances import pass_score
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.scorer import BankScorer
 from ffa_lab.attacks.search import SearchParams, perturb
-from ffa_lab.models.bank import AttributeBank
+from ffa_lab.models.family import AttributeModel
 
 # samples per attack call. On a CPU small chunks keep the working set in cache (measured on the
 # 2-ffa_lab dev machine: 160 samples per chunk costs ~25% less CPU per sample than 1280); a GPU wants
@@ -74,7 +74,7 @@ def _merge(parts: list[AttackResult]) -> AttackResult:
 
 
 def attack_images(
-    bank: AttributeBank,
+    bank: AttributeModel,
     images: np.ndarray,
     attribute: str | Sequence[str],
     method: str = "ffa",
@@ -120,7 +120,7 @@ def attack_images(
 
 
 def attack_all_attributes(
-    bank: AttributeBank,
+    bank: AttributeModel,
     image: np.ndarray,
     method: str = "ffa",
     goal: str = "flip",
@@ -153,3 +153,48 @@ def apply_scale(image: np.ndarray, direction: np.ndarray, scale: float) -> np.nd
     d = torch.from_numpy(np.asarray(direction, dtype=np.float32)[None])
     out = perturb(x, d, torch.tensor([scale], dtype=torch.float32))
     return out[0].to(torch.uint8).numpy()
+
+
+def amplified_perturbation(original: np.ndarray, adversarial: np.ndarray) -> tuple[np.ndarray, float]:
+    """The perturbation δ = adversarial − original made visible, uint8 (H, W, 3): 128 + round(gain · δ),
+    gain = 127 / max|δ| (1 when unchanged), so grey 128 = unchanged and the largest |δ| reaches 1 or 255.
+    The one picture the report and the pages show."""
+    delta = adversarial.astype(np.int16) - original.astype(np.int16)
+    peak = int(np.abs(delta).max()) if delta.size else 0
+    gain = 127.0 / peak if peak else 1.0
+    return np.clip(128 + np.round(delta * gain), 0, 255).astype(np.uint8), gain
+
+
+def attack_batch(
+    bank: AttributeModel,
+    images: np.ndarray,
+    attribute: str,
+    *,
+    method: str,
+    goal: str,
+    labels: np.ndarray | None = None,
+    device: str = "cpu",
+) -> dict[str, np.ndarray]:
+    """One batched :func:`attack_images` for the study and natural mining; PASS for successes only.
+
+    Returns per-image arrays: success (bool), scale/l2/linf/pass (float32, NaN where the attack failed:
+    there is no adversarial to measure), score_before/score_after (float32), adversarial (uint8 NHWC).
+    """
+    result = attack_images(
+        bank, images, attribute, method=method, goal=goal, labels=labels, compute_pass=False, device=device
+    )
+    success = np.asarray(result.success, dtype=bool)
+    won = np.flatnonzero(success)
+    measures = {}
+    for key in ("scale", "l2", "linf"):
+        measures[key] = np.where(success, np.asarray(getattr(result, key), np.float32), np.nan).astype(np.float32)
+    measures["pass"] = np.full(len(images), np.nan, np.float32)
+    if len(won):
+        measures["pass"][won] = pass_score(result.adversarial[won], images[won]).score
+    return {
+        "success": success,
+        **measures,
+        "adversarial": result.adversarial,
+        "score_before": np.asarray(result.score_before, np.float32),
+        "score_after": np.asarray(result.score_after, np.float32),
+    }

@@ -14,6 +14,7 @@ once through the trunk and is scored by output ``attributes[i]`` alone; the othe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -79,7 +80,7 @@ class BankScorer:
             slots = self.slots[index]
             return torch.cat(
                 [
-                    self.bank.output_scores(chunk, outputs, cropped)
+                    cast(Any, self.bank).output_scores(chunk, outputs, cropped)  # shared-trunk models only
                     for chunk, outputs in zip(images.split(self.max_pairs), slots.split(self.max_pairs), strict=True)
                 ]
             )

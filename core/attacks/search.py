@@ -1,4 +1,4 @@
-"""The shared scale search (method notes §5) and the driver every attack runs through.
+"""The shared scale search (docs/attacks.md, "The shared scale search") and the driver every attack runs through.
 
 An attack only supplies a direction d (per sample, any scale); here it is normalised to unit L∞, so
 the scale s reads in grey levels, and the integer images
@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from ffa_lab.attacks.criteria import GOALS, is_success, prediction
+from ffa_lab.attacks.criteria import GOALS, flip_goal, is_success
 from ffa_lab.attacks.distances import l2, linf
 from ffa_lab.attacks.result import AttackResult, SearchTrace
 from ffa_lab.attacks.scorer import BankScorer, to_nchw, to_nhwc
@@ -307,7 +307,7 @@ def start_attack(scorer: BankScorer, images: np.ndarray, goal: str, targets: np.
         before_t = scorer.scores(x)
     before = before_t.double().cpu().numpy()
     if targets is None:
-        targets = -prediction(before)
+        targets = flip_goal(before)
     targets = np.asarray(targets).astype(np.int64)
     if targets.shape != (len(images),) or not np.isin(targets, (-1, 1)).all():
         raise ValueError("targets must be one ±1 value per image")
@@ -366,7 +366,7 @@ def growing_scales(params: SearchParams) -> list[float]:
         grid.append(float(s))
         if s >= params.max_scale:
             break
-        s = np.float32(min(s * params.growth, params.max_scale))
+        s = np.float32(min(float(s * params.growth), params.max_scale))
     return grid
 
 

@@ -7,7 +7,7 @@ holds one record per attack, built with :func:`direction_attack` or ``minimal_no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -65,7 +65,7 @@ class AttackSpec:
         images: np.ndarray,
         targets: np.ndarray | None,
         *,
-        params: SearchParams | None = None,
+        params: Any = None,  # the attack's own params_type (checked by AttackSpec.check_params), or None
         goal: str = "flip",
     ) -> AttackResult:
         """The attack on uint8 images (B, H, W, 3) toward ``targets`` (±1 per image, None = flip)."""

@@ -11,14 +11,13 @@ JSON goes to stdout. Bad input exits 2 with a one-line message.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from ffa_lab.data.images import decode_image, encode_png
 from ffa_lab.errors import UsageError
 from ffa_lab.faces.align import ALIGNERS, CELEBA_SIZE, align_face
-from ffa_lab.models.checkpoint import atomic_write_bytes
+from ffa_lab.files import atomic_write_bytes, json_text
 
 
 def add_arguments(parser) -> None:
@@ -67,7 +66,7 @@ def run(args) -> int:
         raise UsageError(f"--out must be a .png file (lossless), not {args.out!r}")
     image = decode_image(args.image)
     result = align_face(image, aligner=args.aligner, yunet_path=args.yunet, face_index=args.face, output_size=size)
-    document = json.dumps(result.to_json(), indent=1)
+    document = json_text(result.to_json())
     if args.out:
         atomic_write_bytes(Path(args.out), encode_png(result.aligned))
     if args.json and args.json != "-":

@@ -22,12 +22,13 @@ from ffa_lab.attacks.criteria import GOALS
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.run import attack_images
 from ffa_lab.cli.align import add_face_argument, describe
-from ffa_lab.cli.common import add_models_argument, resolve_device, write_json
+from ffa_lab.cli.common import add_models_argument, resolve_device
 from ffa_lab.cli.score import warn_if_not_framed
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.images import decode_image, encode_png
 from ffa_lab.errors import UsageError
-from ffa_lab.models.checkpoint import atomic_write_bytes, load_bank
+from ffa_lab.files import atomic_write_bytes, write_json
+from ffa_lab.models.checkpoint import load_bank
 from ffa_lab.report.numbers import score_text
 
 
@@ -168,5 +169,6 @@ def run(args) -> int:
     print(format_table(result))
     if args.out:
         _write_pngs(args.out, names, result.adversarial)
-    write_json(args.json, {"results": [result.row(i) for i in range(len(result))]})
+    if args.json:
+        write_json(args.json, {"results": [result.row(i) for i in range(len(result))]})
     return 0

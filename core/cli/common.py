@@ -1,15 +1,12 @@
-"""Helpers shared by subcommands: device choice, JSON output, progress bars."""
+"""Helpers shared by subcommands: device choice and progress bars (JSON output: ffa_lab.files.write_json)."""
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 import torch
 
 from ffa_lab.errors import UsageError
-from ffa_lab.models.checkpoint import atomic_write_bytes
 from ffa_lab.models.shipped import DEFAULT_MODELS, ENV_MODELS, default_models_folder
 
 
@@ -31,11 +28,6 @@ def add_models_argument(parser, what: str = "model folder (one .safetensors per 
         default=default_models_folder(),
         help=f"{what} (default: ${ENV_MODELS} if set, else the shipped bank {DEFAULT_MODELS})",
     )
-
-
-def write_json(path: str | Path | None, document: dict) -> None:
-    if path:
-        atomic_write_bytes(Path(path), json.dumps(document, indent=1).encode())
 
 
 def progress_bar(total: int, desc: str):

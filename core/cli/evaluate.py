@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffa_lab.cli.common import add_models_argument, progress_bar, resolve_device, write_json
+from ffa_lab.cli.common import add_models_argument, progress_bar, resolve_device
 from ffa_lab.data.attributes import ATTRIBUTE_INDEX
 from ffa_lab.data.celeba import load_celeba
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
+from ffa_lab.files import write_json
 from ffa_lab.models.checkpoint import load_bank
 from ffa_lab.models.evaluate import bank_scores, evaluate_scores
 
@@ -60,5 +61,6 @@ def run(args) -> int:
     majority = 100.0 * np.maximum((labels == 1).mean(0), (labels == -1).mean(0))
     print(format_table(evaluation, majority))
     print(f"{len(ids)} {args.split} images, {len(loaded.attributes)} attributes")
-    write_json(args.json, evaluation.to_json() | {"split": args.split, "models": str(args.models)})
+    if args.json:
+        write_json(args.json, evaluation.to_json() | {"split": args.split, "models": str(args.models)})
     return 0

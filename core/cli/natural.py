@@ -10,6 +10,7 @@ from ffa_lab.cli.common import progress_bar
 from ffa_lab.cli.study import add_common, open_inputs, positive, run_sharded
 from ffa_lab.experiments.extra_epochs import run_extra_epochs
 from ffa_lab.experiments.natural import NaturalConfig, run_natural
+from ffa_lab.experiments.results import read_natural
 
 
 def add_arguments(parser) -> None:
@@ -44,7 +45,7 @@ def run(args) -> int:
         device=device,
     )
     natural, is_main, started = run_sharded(
-        run_natural, args, (loaded, data, config, out), device, f"natural {args.split}"
+        run_natural, read_natural, args, (loaded, data, config, out), device, f"natural {args.split}"
     )
     if not is_main:  # extra epochs (one process) run on rank 0 alone
         return 0

@@ -13,10 +13,12 @@ import sys
 import numpy as np
 import torch
 
+from ffa_lab.attacks.criteria import prediction
 from ffa_lab.cli.align import add_face_argument, describe
-from ffa_lab.cli.common import add_models_argument, write_json
+from ffa_lab.cli.common import add_models_argument
 from ffa_lab.data.images import decode_image
 from ffa_lab.faces.align import ALIGNERS
+from ffa_lab.files import write_json
 from ffa_lab.models.checkpoint import load_bank
 from ffa_lab.report.numbers import prediction_text, score_text
 
@@ -63,8 +65,9 @@ def run(args) -> int:
     else:
         warn_if_not_framed(image, args.image)
     scores = score_image(loaded.bank, image)
-    predictions = {name: 1 if value >= 0 else -1 for name, value in scores.items()}
+    predictions = {name: int(prediction(value)) for name, value in scores.items()}
     for name, value in scores.items():
         print(f"{name:<22}{score_text(value):>11}  {prediction_text(value)}")
-    write_json(args.json, {"scores": {k: round(v, 6) for k, v in scores.items()}, "predictions": predictions})
+    if args.json:
+        write_json(args.json, {"scores": {k: round(v, 6) for k, v in scores.items()}, "predictions": predictions})
     return 0

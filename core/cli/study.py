@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, cast
 
 from ffa_lab.cli.common import add_models_argument, progress_bar, resolve_device
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.celeba import load_celeba
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments import distributed
+from ffa_lab.experiments.results import read_study
 from ffa_lab.experiments.study import StudyConfig, run_study
 from ffa_lab.models.checkpoint import load_bank
 
@@ -65,8 +68,11 @@ def add_common(parser, kind: str) -> None:
         "--workers",
         type=positive,
         default=None,
-        help="worker processes, one thread each (default: min(2, CPU count); 1 per rank under torchrun, and on a GPU)",
+        help="processes, one thread each, started as local torchrun ranks (default: min(2, CPU count) on the "
+        "CPU; 1 under torchrun and on a GPU)",
     )
+    # set by --workers N for the torchrun ranks it starts: run the units only, the parent reports
+    parser.add_argument("--ranks-only", action="store_true", help=argparse.SUPPRESS)
 
 
 def add_arguments(parser) -> None:
@@ -103,7 +109,7 @@ class Progress:
     """A tqdm bar (stderr, with ETA) fed by ``(done, total)`` callbacks."""
 
     def __init__(self, desc: str):
-        self.desc, self.bar = desc, None
+        self.desc, self.bar = desc, cast(Any, None)  # a tqdm bar once the total is known
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:
@@ -115,17 +121,28 @@ class Progress:
             self.bar.close()
 
 
-def worker_count(args, device: str, dist: distributed.Distributed) -> int:
-    """--workers, else min(2, CPU count) for a single CPU process; one process owns a GPU or a rank."""
-    if device != "cpu":
+def worker_count(args, device: str) -> int:
+    """--workers, else min(2, CPU count) on the CPU; 1 on a GPU and inside a torchrun job (a rank)."""
+    if device != "cpu" or distributed.launched() or args.ranks_only:
         return 1
-    return args.workers or (1 if dist.enabled else min(2, os.cpu_count() or 1))
+    return args.workers or min(2, os.cpu_count() or 1)
 
 
-def run_sharded(runner, args, inputs: tuple, device: str, desc: str):
+def run_sharded(runner, reader, args, inputs: tuple, device: str, desc: str):
     """``runner(loaded, data, config, out, ...)`` (run_study or run_natural) with a progress bar, joined to
-    torch.distributed when torchrun launched several ranks; (results, this rank is rank 0, start time)."""
+    torch.distributed when torchrun launched several ranks; (results, this process reports, start time).
+
+    With ``--workers N`` > 1 the units run in N local torchrun ranks (ffa_lab.experiments.distributed.
+    run_local_ranks: one mechanism for every multi-process run) and this process then reads the finished
+    folder with ``reader(out)``."""
     loaded, data, config, out = inputs
+    workers = worker_count(args, device)
+    if workers > 1:
+        started = time.time()
+        code = distributed.run_local_ranks([*args.argv, "--workers", "1", "--ranks-only"], workers)
+        if code:
+            raise UsageError(f"the {workers} worker processes stopped (exit {code}); see their messages above")
+        return reader(out), True, started
     with distributed.session(device) as dist:  # torchrun: ranks share the (attribute, chunk) units
         started, bar = time.time(), Progress(desc)
         try:
@@ -138,12 +155,11 @@ def run_sharded(runner, args, inputs: tuple, device: str, desc: str):
                 progress=bar if dist.is_main else None,
                 log=lambda m: print(m, file=sys.stderr),
                 force=args.force,
-                workers=worker_count(args, device, dist),
                 dist=dist,
             )
         finally:
             bar.close()
-    return results, dist.is_main, started
+    return results, dist.is_main and not args.ranks_only, started
 
 
 def run(args) -> int:
@@ -160,7 +176,9 @@ def run(args) -> int:
         side_effect_limit=args.side_effect_limit or None,
         device=device,
     )
-    study, is_main, started = run_sharded(run_study, args, (loaded, data, config, out), device, f"study {args.split}")
+    study, is_main, started = run_sharded(
+        run_study, read_study, args, (loaded, data, config, out), device, f"study {args.split}"
+    )
     if not is_main:
         return 0
     attrs = study.summary["attributes"]

@@ -98,7 +98,7 @@ def _train(args, config: TrainConfig | SharedTrainConfig, data, device: str, dis
         bar.update(1)
 
     summary = (train_bank if isinstance(config, TrainConfig) else train_shared)(
-        config,
+        config,  # type: ignore[arg-type]  # the isinstance above picks the trainer that matches config
         data,
         Path(args.out),
         resume=args.resume,

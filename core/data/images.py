@@ -73,7 +73,7 @@ def decode_image(source: bytes | str | Path, *, max_pixels: int = MAX_PIXELS) ->
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageDecodeError(

@@ -115,6 +115,24 @@ def launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def run_local_ranks(module_argv: list[str], ranks: int) -> int:
+    """Run ``python -m ffa_lab.cli.main *module_argv`` as ``ranks`` local torchrun ranks (gloo, one torch
+    thread each, a free rendezvous port) and wait; its exit code. What ``--workers N`` on the CPU means:
+    the same processes a user's ``torchrun --standalone --nproc-per-node N`` would start."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(ranks)]
+    command += ["-m", "ffa_lab.cli.main", *module_argv]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "FFA_LAB_DIST_BACKEND": "gloo"}
+    with subprocess.Popen(command, env=env) as proc:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached torchrun too: let it stop its ranks, then stop here
+            proc.wait()
+            raise
+
+
 @contextmanager
 def session(device: str = "cpu") -> Iterator[Distributed]:
     """Join the process group when launched as several ranks (else yield the single-process handle).

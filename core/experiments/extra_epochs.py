@@ -1,4 +1,4 @@
-"""Additional epochs after natural-adversarial mining (Rozsa et al. 2016, § 6; method notes § 7).
+"""Additional epochs after natural-adversarial mining (Rozsa et al. 2016, § 6; docs/study.md, "Additional epochs").
 
 The bank is trained K more epochs on the unchanged training images (the part of the train split it was
 trained on, not its validation hold-out), with :func:`ffa_lab.models.train.train_epochs` at a constant
@@ -15,16 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from ffa_lab.attacks.criteria import is_misclassified
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
-from ffa_lab.experiments.results import ResultsError, model_fingerprint, read_natural, write_json
+from ffa_lab.experiments.results import FORMAT_VERSION, ResultsError, model_fingerprint, read_natural
+from ffa_lab.files import write_json
 from ffa_lab.models.checkpoint import LoadedBank
-from ffa_lab.models.evaluate import bank_scores
-from ffa_lab.models.metrics import calibrate_threshold
+from ffa_lab.models.evaluate import bank_scores, fold_thresholds
 from ffa_lab.models.train import TrainConfig, split_train_val, train_epochs
 
 
@@ -84,11 +84,7 @@ def run_extra_epochs(
         progress=progress,
     )
     val_scores = bank_scores(bank, images[val_idx], device=device)
-    thresholds = [
-        calibrate_threshold(val_scores[:, g], labels[val_idx, g], config.balance_weight) for g in range(bank.groups)
-    ]
-    with torch.no_grad():
-        bank.fc2_bias -= torch.tensor(thresholds, device=bank.fc2_bias.device).view(-1, 1)
+    fold_thresholds(bank, val_scores, labels[val_idx], config.balance_weight)
     seconds = time.time() - started
     trained = set(np.asarray(ids, dtype=object)[train_idx].tolist())
     rows = natural.samples[(natural.samples["split"] == "train") & natural.samples["image_id"].isin(trained)]
@@ -96,11 +92,11 @@ def run_extra_epochs(
     unique = sorted(set(rows["image_id"]))  # each image once: an image is often wrong on several attributes
     scored = bank_scores(bank, images[[position[i] for i in unique]], device=device) if unique else None
     slot = {image_id: k for k, image_id in enumerate(unique)}
-    after = scored[[slot[i] for i in rows["image_id"]]] if unique else None
+    after = scored[[slot[i] for i in rows["image_id"]]] if scored is not None else None
     per_attribute = {}
     for g, attribute in enumerate(names):
         mask = (rows["attribute"] == attribute).to_numpy()
-        still = ((after[mask, g] >= 0) != (rows["label"].to_numpy()[mask] == 1)) if after is not None else np.zeros(0)
+        still = is_misclassified(after[mask, g], rows["label"].to_numpy()[mask]) if after is not None else np.zeros(0)
         is_natural = rows["natural"].to_numpy(dtype=bool)[mask]
         per_attribute[attribute] = {
             "natural_before": int(is_natural.sum()),
@@ -109,7 +105,7 @@ def run_extra_epochs(
             "misclassified_still": int(still.sum()),
         }
     document = {
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "kind": "extra_epochs",
         "K": epochs,
         "lr": lr,

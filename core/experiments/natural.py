@@ -1,4 +1,4 @@
-"""Natural adversarial samples (Rozsa et al. 2016, § 6; method notes § 7).
+"""Natural adversarial samples (Rozsa et al. 2016, § 6; docs/study.md, "Natural adversarial samples").
 
 For every image of a split and every attribute its network gets wrong, FFA is aimed at the *true*
 label (goal "correct"): the smallest correcting perturbation along the FFA direction. The image is a
@@ -20,13 +20,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ffa_lab.attacks.criteria import is_misclassified
+from ffa_lab.attacks.run import attack_batch
 from ffa_lab.data.attributes import ATTRIBUTES
-from ffa_lab.data.celeba import CelebA, load_celeba
-from ffa_lab.data.imagecache import load_images
+from ffa_lab.data.celeba import CelebA
 from ffa_lab.experiments.distributed import SINGLE, Distributed
 from ffa_lab.experiments.extra_epochs import run_extra_epochs as run_extra_epochs  # re-exported
 from ffa_lab.experiments.progress import Stages, Step
 from ffa_lab.experiments.results import (
+    FORMAT_VERSION,
     NATURAL_COLUMNS,
     SAMPLES_FILE,
     NaturalResults,
@@ -34,13 +36,12 @@ from ffa_lab.experiments.results import (
     model_fingerprint,
     read_natural,
     write_csv,
-    write_json,
 )
 from ffa_lab.experiments.scorecache import attribute_scores, score_key
-from ffa_lab.experiments.selection import quartiles, select_images, select_split
-from ffa_lab.experiments.study import attack_batch
-from ffa_lab.experiments.units import PartStore, run_units
-from ffa_lab.models.checkpoint import LoadedBank, load_bank
+from ffa_lab.experiments.selection import UnitContext, quartiles, select_images, select_split
+from ffa_lab.experiments.units import PartStore, run_units, unit_key
+from ffa_lab.files import remove_temporaries, write_json
+from ffa_lab.models.checkpoint import LoadedBank
 
 PART_FIELDS = ("position", "success", "scale", "l2", "linf", "pass", "score_before", "score_after")
 
@@ -93,7 +94,6 @@ def run_natural(
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] = print,
     force: bool = False,
-    workers: int = 1,
     dist: Distributed = SINGLE,
     score_cache: Path | None = None,
     steps: Callable[[Step], None] | None = None,
@@ -105,8 +105,8 @@ def run_natural(
     network (``bank.subset([g])``, the one FFA attacks) gets its sign wrong; ``score_cache`` keeps those
     scores on disk for later runs (ffa_lab.experiments.scorecache). ``progress(done, total)`` counts the
     misclassified pairs attacked; ``steps`` gets every stage of :data:`STAGES` as
-    ffa_lab.experiments.progress.Step events (images read, scored, pairs corrected, with ETA).
-    ``workers`` > 1 runs the (attribute, chunk) units in that many processes."""
+    ffa_lab.experiments.progress.Step events (images read, scored, pairs corrected, with ETA). Under
+    torch.distributed (``dist``) the ranks share the (attribute, chunk) units (ffa_lab.experiments.units)."""
     out, bank = Path(out), loaded.bank
     settings = natural_settings(loaded, data, config)
     fingerprint = settings["model_fingerprint"]
@@ -130,7 +130,7 @@ def run_natural(
         progress=stages.counter(STAGES[1]),
     )
     stages.finish(STAGES[1])
-    wrong = (scores >= 0) != (labels == 1)  # columns of attributes not asked for are never read
+    wrong = is_misclassified(scores, labels)  # columns of attributes not asked for are never read
     with dist.main_first():  # rank 0 checks or writes the store's settings first
         store = PartStore(out, settings, name=f"parts-{config.split}")
     units = []
@@ -139,11 +139,11 @@ def run_natural(
         units += [
             (attribute, k, positions[k : k + config.chunk_size]) for k in range(0, len(positions), config.chunk_size)
         ]
-    finished = sum(store.has(f"{a}__{k:06d}") for a, k, _ in units)
+    finished = sum(store.has(unit_key(a, k)) for a, k, _ in units)
     if finished:
         dist.log(f"resuming: {finished}/{len(units)} units already done in {store.folder}", log)
     started = time.time()
-    work = [(f"{a}__{k:06d}", (a, positions), len(positions)) for a, k, positions in units]
+    work = [(unit_key(a, k), (a, positions), len(positions)) for a, k, positions in units]
     attacked = stages.counter(STAGES[2])
     attacked(sum(n for name, _, n in work if store.has(name)), sum(n for _, _, n in work))
 
@@ -152,19 +152,7 @@ def run_natural(
         if progress is not None:
             progress(done, total)
 
-    context = {"bank": bank, "images": all_images, "chosen": chosen, "labels": labels, "config": config}
-    builder_args = (str(loaded.folder), str(data.root), cache_dir and str(cache_dir), chosen, labels, config)
-    run_units(
-        store,
-        work,
-        natural_unit,
-        context,
-        workers=workers,
-        builder=natural_context,
-        builder_args=builder_args,
-        progress=unit_done,
-        dist=dist,
-    )
+    run_units(store, work, natural_unit, UnitContext(bank, split, config.device), progress=unit_done, dist=dist)
     stages.finish(STAGES[2])
     if dist.is_main:  # every rank's parts are in the store: rank 0 merges them
         _merge_parts(
@@ -192,7 +180,7 @@ def _merge_parts(
 ) -> None:
     frames = []
     for attribute, k, _ in units:
-        part = store.load(f"{attribute}__{k:06d}")
+        part = store.load(unit_key(attribute, k))
         frame = pd.DataFrame({f: part[f] for f in PART_FIELDS})
         frame.insert(0, "attribute", attribute)
         frames.append(frame)
@@ -203,28 +191,12 @@ def _merge_parts(
     store.remove()
 
 
-def natural_context(
-    models: str, celeba_root: str, cache_dir: str | None, chosen: np.ndarray, labels: np.ndarray, config: NaturalConfig
-) -> dict:
-    """What a worker process needs for :func:`natural_unit`."""
-    data = load_celeba(celeba_root, check_images=False)
-    images = load_images(data, data.split_ids(config.split), Path(cache_dir) if cache_dir else None)
-    return {"bank": load_bank(models).bank, "images": images, "chosen": chosen, "labels": labels, "config": config}
-
-
-def natural_unit(ctx: dict, attribute: str, positions: np.ndarray) -> dict[str, np.ndarray]:
+def natural_unit(ctx: UnitContext, attribute: str, positions: np.ndarray) -> dict[str, np.ndarray]:
     """FFA toward the true label of ``attribute`` on the chosen images ``positions`` (all misclassified)."""
-    bank, config = ctx["bank"], ctx["config"]
-    g = bank.attributes.index(attribute)
-    images = np.ascontiguousarray(ctx["images"][ctx["chosen"][positions]])
+    g, single = ctx.network(attribute)
+    labels = ctx.split.labels[positions, g]
     result = attack_batch(
-        bank.subset([g]),
-        images,
-        attribute,
-        method="ffa",
-        goal="correct",
-        labels=ctx["labels"][positions, g],
-        device=config.device,
+        single, ctx.images(positions), attribute, method="ffa", goal="correct", labels=labels, device=ctx.device
     )
     return {"position": positions.astype(np.int32), **{f: result[f] for f in PART_FIELDS[1:]}}
 
@@ -301,7 +273,7 @@ def _merge_into_folder(
     table = pd.concat([*others, samples], ignore_index=True) if others else samples
     write_csv(out / SAMPLES_FILE, table)
     summary = {
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "kind": "natural",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model_fingerprint": settings["model_fingerprint"],
@@ -311,6 +283,7 @@ def _merge_into_folder(
         "splits": dict(sorted(splits.items())),
     }
     write_json(out / "summary.json", summary)
+    remove_temporaries(out)  # a killed earlier session's half-written files: never read, now deleted
     extra = out / "extra_epochs.json"
     if split == "train" and extra.is_file():
         extra.unlink()  # it counted the previous train-split samples

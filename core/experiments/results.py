@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ffa_lab.errors import ResultsError
-from ffa_lab.models.checkpoint import atomic_write_bytes
+from ffa_lab.files import atomic_write_bytes
 
 FORMAT_VERSION = 1
 STUDY_COLUMNS = (
@@ -58,26 +58,7 @@ NATURAL_COLUMNS = (
 )
 
 
-# --- writing -------------------------------------------------------------------------------------
-def write_json(path: Path, document: dict) -> None:
-    """Atomically write ``document`` as indented JSON (NaN is written as null)."""
-    text = json.dumps(json_safe(document), indent=1, allow_nan=False)
-    atomic_write_bytes(Path(path), text.encode())
-
-
-def json_safe(value):
-    """``value`` with numpy scalars as Python numbers, tuples as lists, keys as strings, NaN/inf as None."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
+# --- writing (JSON documents: ffa_lab.files.write_json) -----------------------------------------
 SAMPLES_FILE = "samples.csv.gz"  # per-sample rows: gzip keeps the committed tables small
 
 
@@ -96,7 +77,7 @@ def samples_path(folder: Path) -> Path:
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub fears a key 'allow_pickle'
     atomic_write_bytes(Path(path), buffer.getvalue())
 
 

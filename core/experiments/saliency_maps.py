@@ -27,14 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ffa_lab.attacks.criteria import is_success
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.errors import ResultsError
 from ffa_lab.experiments.results import model_fingerprint, write_npz
 from ffa_lab.experiments.selection import select_split
 from ffa_lab.explain.saliency import all_attribute_maps
-from ffa_lab.models.bank import AttributeBank
 from ffa_lab.models.checkpoint import LoadedBank
+from ffa_lab.models.family import AttributeModel
 
 SALIENCY_FILE = "mean_saliency.npz"
 SALIENCY_VERSION = 1
@@ -69,7 +70,7 @@ class MeanSaliency:
 
 
 def mean_maps(
-    bank: AttributeBank,
+    bank: AttributeModel,
     images: np.ndarray,
     include: np.ndarray,
     attributes: list[str],
@@ -81,7 +82,7 @@ def mean_maps(
     """Means over images i with ``include[i, a]`` (bool (n, A)) of the normalised maps; arrays as in the file."""
     sums = {key: np.zeros((len(attributes), *images.shape[1:3]), np.float64) for key in MAP_KEYS}
     for start in range(0, len(images), batch_size):
-        maps = all_attribute_maps(bank, images[start : start + batch_size], attributes, device=device)
+        maps = all_attribute_maps(bank, images[start : start + batch_size], attributes, device=device)  # type: ignore[arg-type]  # typed for AttributeBank; reads only the AttributeModel interface and arch
         weight = include[start : start + batch_size].astype(np.float64)[..., None, None]  # (b, A, 1, 1)
         evidence = maps.gradient_x_input.astype(np.float64)
         evidence /= np.maximum(np.abs(evidence).sum(axis=(-2, -1), keepdims=True), 1e-30)
@@ -110,7 +111,8 @@ def run_mean_saliency(
     bank = loaded.bank
     split = select_split(bank, data, config, cache_dir)
     columns = [bank.attributes.index(a) for a in config.attributes]
-    correct = (split.scores[:, columns] >= 0) == (split.labels[:, columns] == 1)
+    assert split.scores is not None, "select_split scores the chosen images by default"
+    correct = is_success(split.scores[:, columns], split.labels[:, columns])
     images = np.ascontiguousarray(split.all_images[split.chosen])
     arrays = mean_maps(
         bank,
@@ -135,7 +137,9 @@ def run_mean_saliency(
     }
     path = Path(out) / SALIENCY_FILE
     write_npz(path, {**arrays, "attributes": np.array(config.attributes), "meta": np.array(json.dumps(meta))})
-    return read_mean_saliency(path.parent)
+    written = read_mean_saliency(path.parent)
+    assert written is not None, "the file was just written"
+    return written
 
 
 def read_mean_saliency(folder: str | Path) -> MeanSaliency | None:

@@ -24,8 +24,8 @@ import numpy as np
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import images_key
 from ffa_lab.experiments.results import write_npz
-from ffa_lab.models.bank import AttributeBank
 from ffa_lab.models.evaluate import bank_scores
+from ffa_lab.models.family import AttributeModel
 
 
 def score_key(model_fingerprint: str, data: CelebA, split: str, device: str) -> str:
@@ -62,7 +62,7 @@ def _save(path: Path, scores: np.ndarray, known: np.ndarray, names: list[str]) -
 
 
 def attribute_scores(
-    bank: AttributeBank,
+    bank: AttributeModel,
     images: np.ndarray,
     chosen: np.ndarray,
     attributes: tuple[str, ...] | list[str],
@@ -102,5 +102,5 @@ def attribute_scores(
             path.parent.mkdir(parents=True, exist_ok=True)
             _save(path, scores, known, names)
     out = np.full((len(chosen), len(names)), np.nan, np.float32)
-    out[:, columns] = scores[np.ix_(chosen, columns)]
+    out[:, columns] = scores[np.ix_(chosen, np.asarray(columns, dtype=np.int64))]
     return out

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ffa_lab.attacks.criteria import predicts_positive
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
-from ffa_lab.models.bank import AttributeBank
 from ffa_lab.models.evaluate import bank_scores
+from ffa_lab.models.family import AttributeModel
 
 
 def select_images(n_total: int, limit: int | None, seed: int) -> np.ndarray:
@@ -45,8 +46,33 @@ class SplitSelection:
     scores: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class UnitContext:
+    """What every (attribute, chunk) unit of the study and of natural mining reads: the bank, the
+    selected split and the device; built once per process (each rank builds its own)."""
+
+    bank: AttributeModel
+    split: SplitSelection
+    device: str = "cpu"
+
+    def images(self, positions: np.ndarray) -> np.ndarray:
+        """The chosen images at ``positions`` (indices into ``split.chosen``), uint8 (len, H, W, 3)."""
+        return np.ascontiguousarray(self.split.all_images[self.split.chosen[positions]])
+
+    def network(self, attribute: str) -> tuple[int, AttributeModel]:
+        """(column g of ``attribute`` in the bank, the one-network bank that attacks it)."""
+        g = self.bank.attributes.index(attribute)
+        return g, self.bank.subset([g])
+
+    @property
+    def positive(self) -> np.ndarray:
+        """The bank's clean predictions on the chosen images, bool (n, G): True = +1 (criteria)."""
+        assert self.split.scores is not None, "select_split(score=True) scores the chosen images"
+        return predicts_positive(self.split.scores)
+
+
 def select_split(
-    bank: AttributeBank,
+    bank: AttributeModel,
     data: CelebA,
     config,
     cache_dir: Path | None,

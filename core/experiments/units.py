@@ -2,21 +2,24 @@
 
 A long run (the study, natural mining) is cut into (attribute, chunk) units. Each finished unit is one
 compressed npz in ``OUT/parts/`` (:class:`PartStore`), so a killed run resumes without redoing it;
-:func:`run_units` runs the missing units in this process, in worker processes, or across the ranks of a
-torch.distributed job, and saves each part as it finishes.
+:func:`run_units` runs the missing units in this process or across the ranks of a torch.distributed job
+(torchrun; ``--workers N`` starts one), and saves each part as it finishes; :func:`unit_key` names them.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ffa_lab.experiments import distributed
 from ffa_lab.experiments.distributed import SINGLE, Distributed
-from ffa_lab.experiments.results import ResultsError, json_safe, write_json, write_npz
+from ffa_lab.experiments.results import ResultsError, write_npz
+from ffa_lab.files import json_safe, write_json
 
 
 class PartStore:
@@ -70,46 +73,30 @@ class PartStore:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-_CONTEXT: dict = {}  # a worker process's context, built once by its initializer
+def unit_key(attribute: str, start: int) -> str:
+    """The part name of the unit of ``attribute`` that starts at ``start`` (study and natural mining alike)."""
+    return f"{attribute}__{start:06d}"
 
 
-def _init_worker(builder: tuple[str, str], args: tuple) -> None:
-    import importlib
-
-    import torch
-
-    torch.set_num_threads(1)  # one thread per process: small convolutions scale better across processes
-    module, name = builder
-    _CONTEXT.update(getattr(importlib.import_module(module), name)(*args))
-
-
-def _remote(task: tuple[str, str], args: tuple) -> dict[str, np.ndarray]:
-    import importlib
-
-    module, name = task
-    return getattr(importlib.import_module(module), name)(_CONTEXT, *args)
+Unit = tuple[str, tuple, int]  # (part key, the task's arguments after the context, weight for progress/balance)
 
 
 def run_units(
     store: PartStore,
-    units: list[tuple[str, tuple, int]],
-    task,
-    context: dict,
+    units: list[Unit],
+    task: Callable[..., dict[str, np.ndarray]],
+    context: Any,
     *,
-    workers: int = 1,
-    builder=None,
-    builder_args: tuple = (),
-    progress=None,
+    progress: Callable[[int, int], None] | None = None,
     dist: Distributed = SINGLE,
 ) -> None:
     """Run ``task(context, *args)`` for every unit ``(key, args, weight)`` whose part is not in ``store``
-    and save its arrays under ``key``; ``progress(done_weight, total_weight)`` after each.
+    and save its arrays under ``key`` as it finishes; ``progress(done_weight, total_weight)`` after each.
 
-    With ``workers`` > 1 the units run in that many spawned processes (one thread each), whose context is
-    ``builder(*builder_args)`` (both top-level functions, as are ``task``). Parts are saved by this process
-    as they finish, so an interruption keeps every finished unit. Under torch.distributed (``dist``) every
-    rank lists the missing units, then takes its weight-balanced share (ffa_lab.experiments.distributed.balance), and
-    returns once every rank has finished: the store then holds every part.
+    In one process the units run in order. Under torch.distributed (``dist``; torchrun, or ``--workers N``
+    which starts torchrun) rank 0 lists the missing units, every rank takes its weight-balanced share
+    (ffa_lab.experiments.distributed.balance), and all return once every rank has finished: the store then
+    holds every part. An interruption keeps every finished unit.
     """
     # rank 0 lists the missing units, before any rank saves a new one, and every rank uses its list
     missing = set(dist.from_main([key for key, _, _ in units if not store.has(key)]))
@@ -122,35 +109,9 @@ def run_units(
     else:
         total = sum(weight for _, _, weight in units)
         done = sum(weight for key, _, weight in units if store.has(key))
-    _run_todo(store, todo, task, context, workers, builder, builder_args, progress, done, total)
+    for key, args, weight in todo:
+        store.save(key, task(context, *args))
+        done += weight
+        if progress is not None:
+            progress(done, total)
     dist.barrier()  # a rank that fails never gets here; torchrun then stops the job (finished parts stay)
-
-
-def _run_todo(store, todo, task, context, workers, builder, builder_args, progress, done, total) -> None:
-    if workers <= 1 or len(todo) <= 1:
-        for key, args, weight in todo:
-            store.save(key, task(context, *args))
-            done += weight
-            if progress is not None:
-                progress(done, total)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    pool = ProcessPoolExecutor(
-        min(workers, len(todo)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=((builder.__module__, builder.__name__), builder_args),
-    )
-    try:
-        name = (task.__module__, task.__name__)
-        futures = {pool.submit(_remote, name, args): (key, weight) for key, args, weight in todo}
-        for future in as_completed(futures):
-            key, weight = futures[future]
-            store.save(key, future.result())
-            done += weight
-            if progress is not None:
-                progress(done, total)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -76,7 +77,7 @@ def saliency_maps(
             scores[take] = part["scores"][:, 0]
             for key in _MAP_KEYS:
                 out[key][take] = part[key][:, 0]
-    return SaliencyMaps(tuple(names), scores, **out, box=crop_box(*images.shape[1:3], bank.arch))
+    return SaliencyMaps(tuple(names), scores, **out, box=crop_box(images.shape[1], images.shape[2], bank.arch))
 
 
 def all_attribute_maps(
@@ -95,7 +96,7 @@ def all_attribute_maps(
         scores[start : start + len(x)] = part["scores"]
         for key in _MAP_KEYS:
             out[key][start : start + len(x)] = part[key]
-    return SaliencyMaps(tuple(names), scores, **out, box=crop_box(*images.shape[1:3], bank.arch))
+    return SaliencyMaps(tuple(names), scores, **out, box=crop_box(images.shape[1], images.shape[2], bank.arch))
 
 
 _MAP_KEYS = ("gradient", "gradient_x_input", "grad_cam")
@@ -136,7 +137,7 @@ def _maps(bank: AttributeBank, x: torch.Tensor) -> dict[str, np.ndarray]:
         hook.remove()
     groups, (height, width) = bank.groups, x.shape[-2:]
     grad_x = grad_x.reshape(len(x), groups, 3, height, width)
-    mean = bank.pixel_mean.reshape(1, 1, 3, 1, 1)
+    mean = cast(torch.Tensor, bank.pixel_mean).reshape(1, 1, 3, 1, 1)  # a buffer
     inputs = x.detach().reshape(len(x), groups, 3, height, width)
     z = captured[0].detach()
     z = z.reshape(len(x), groups, -1, *z.shape[-2:])

@@ -141,7 +141,7 @@ def detect_faces(
             )
     name = "yunet" if model is not None else ("haar" if aligner == "haar" else "landmarks")
     quarter, faces = _search(image, name, model, turn)
-    if name == "yunet" and faces and refine is not None and 0 <= refine < len(faces):
+    if name == "yunet" and model is not None and faces and refine is not None and 0 <= refine < len(faces):
         landmarks = yunet.yunet_refine(image, model, faces[refine].box, faces[refine].landmarks)
         faces[refine] = Face(faces[refine].box, faces[refine].score, landmarks)
     return Detections(name, name == "haar", faces, 90 * quarter)
@@ -150,7 +150,7 @@ def detect_faces(
 def _detect(image: np.ndarray, name: str, model: Path | None, upright: bool = True) -> list[yunet.Detection]:
     """Raw detections (box, score, landmarks) of detector ``name``; the landmark path's second, permissive
     Haar search (slower, more false faces) runs on the upright view only."""
-    if name == "yunet":
+    if name == "yunet" and model is not None:
         return yunet.yunet_faces(image, model)
     if name == "haar":
         return haar.haar_faces(image)
@@ -253,7 +253,8 @@ def _faces(found: list) -> list[Face]:
     out = []
     for item in found:
         box, score, points = (item.box, item.score, item.landmarks) if isinstance(item, Face) else item
-        out.append(Face(tuple(float(v) for v in box), float(score), np.asarray(points, np.float64)))
+        x, y, w, h = (float(v) for v in box)
+        out.append(Face((x, y, w, h), float(score), np.asarray(points, np.float64)))
     return out
 
 

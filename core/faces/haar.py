@@ -50,8 +50,10 @@ def _eyes(gray: np.ndarray, box: np.ndarray) -> np.ndarray | None:
     if zoom > 1.0:
         top = cv2.resize(top, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_LINEAR)
     size = int(w * zoom)
-    eyes = cascade("haarcascade_eye.xml").detectMultiScale(
-        top, scaleFactor=1.05, minNeighbors=4, minSize=(max(20, size // 10),) * 2, maxSize=(size // 2, size // 2)
+    eyes = np.asarray(  # (n, 4) boxes; OpenCV returns an empty tuple when it finds none
+        cascade("haarcascade_eye.xml").detectMultiScale(
+            top, scaleFactor=1.05, minNeighbors=4, minSize=(max(20, size // 10),) * 2, maxSize=(size // 2, size // 2)
+        )
     )
     if len(eyes) < 2:
         return None
@@ -63,7 +65,7 @@ def _eyes(gray: np.ndarray, box: np.ndarray) -> np.ndarray | None:
             distance = right[0] - left[0]
             if not 0.25 * w < distance < 0.6 * w or abs(right[1] - left[1]) > 0.4 * distance:
                 continue
-            cost = np.linalg.norm(left - expected[0]) + np.linalg.norm(right - expected[1])
+            cost = float(np.linalg.norm(left - expected[0]) + np.linalg.norm(right - expected[1]))
             if cost < best_cost:
                 best, best_cost = np.array([left, right]), cost
     # a pair far from where the box puts the eyes is more likely eyebrows, nostrils or glasses

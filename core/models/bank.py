@@ -16,7 +16,7 @@ inside, differentiably, so attacks and heatmaps work on the dataset's own intege
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -44,7 +44,8 @@ class ArchConfig:
     @classmethod
     def from_json(cls, data: dict) -> ArchConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in known.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in known.items()}
+        return cls(**values)
 
     def feature_size(self) -> int:
         h, w = self.input_size
@@ -66,7 +67,7 @@ def crop_resize(images: torch.Tensor, arch: ArchConfig, cropped: bool = False) -
     ``cropped``: the images are already ``images[..., y0:y1, x0:x1]`` of :func:`crop_box` (the attacks'
     scale search perturbs only that part; a contiguous crop also resizes ~1.8x faster than a view)."""
     if not cropped:
-        y0, y1, x0, x1 = crop_box(*images.shape[-2:], arch)
+        y0, y1, x0, x1 = crop_box(images.shape[-2], images.shape[-1], arch)
         images = images[..., y0:y1, x0:x1]
     return F.interpolate(images, size=arch.input_size, mode="area")
 
@@ -107,7 +108,8 @@ class ImageScoreModule(nn.Module):
 
     def preprocess(self, images: torch.Tensor, cropped: bool = False) -> torch.Tensor:
         x = crop_resize(images.float(), self.arch, cropped)
-        return (x - self.pixel_mean) / self.pixel_std
+        mean, std = cast(torch.Tensor, self.pixel_mean), cast(torch.Tensor, self.pixel_std)  # buffers
+        return (x - mean) / std
 
 
 class AttributeBank(ImageScoreModule):
@@ -142,6 +144,13 @@ class AttributeBank(ImageScoreModule):
         self._register_pixel_stats()
         self._folded = False
 
+    # nn.ModuleList items are typed Module; these typed views say what they hold (Conv2d, BatchNorm2d)
+    def _convs(self) -> list[nn.Conv2d]:
+        return cast(list[nn.Conv2d], list(self.convs))
+
+    def _norms(self) -> list[nn.BatchNorm2d]:
+        return cast(list[nn.BatchNorm2d], list(self.norms))
+
     def _norm(self, i: int, x: torch.Tensor) -> torch.Tensor:
         return x if self._folded else self.norms[i](x)
 
@@ -154,14 +163,16 @@ class AttributeBank(ImageScoreModule):
         """
         if self._folded:
             return self
-        for conv, norm in zip(self.convs, self.norms, strict=True):
-            scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        for conv, norm in zip(self._convs(), self._norms(), strict=True):
+            mean, var, bias = norm.running_mean, norm.running_var, conv.bias
+            assert mean is not None and var is not None and bias is not None  # running stats and biases exist
+            scale = norm.weight / torch.sqrt(var + norm.eps)
             conv.weight.mul_(scale.view(-1, 1, 1, 1))
-            conv.bias.copy_((conv.bias - norm.running_mean) * scale + norm.bias)
+            bias.copy_((bias - mean) * scale + norm.bias)
             norm.weight.fill_(1.0)
             norm.bias.zero_()
-            norm.running_mean.zero_()
-            norm.running_var.fill_(1.0 - norm.eps)
+            mean.zero_()
+            var.fill_(1.0 - norm.eps)
         self._folded = True
         return self
 
@@ -175,7 +186,7 @@ class AttributeBank(ImageScoreModule):
                 raise ValueError(f"paired input has {images.shape[1]} images per sample, bank has {groups}")
             x = self.preprocess(images.reshape(batch * groups, *images.shape[2:]), cropped)
             x = x.reshape(batch, groups * 3, *x.shape[-2:])
-            first = self.convs[0]
+            first = self._convs()[0]
             x = F.conv2d(x, first.weight, first.bias, padding=1, groups=groups)
         else:
             x = self.convs[0](self.preprocess(images, cropped))

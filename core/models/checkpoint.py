@@ -15,8 +15,6 @@ architecture agreement and every tensor's shape, and refuses bad files with :cla
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from safetensors.torch import save as save_safetensors
 
 from ffa_lab.data.attributes import ATTRIBUTE_INDEX, ATTRIBUTES
 from ffa_lab.errors import CheckpointError
+from ffa_lab.files import atomic_write_bytes
 from ffa_lab.models.bank import ArchConfig, AttributeBank
 from ffa_lab.models.family import AttributeModel, family_of
 
@@ -43,18 +42,6 @@ def preprocessing_doc(arch: ArchConfig) -> dict:
         "resize": {"mode": "area", "size_hw": list(arch.input_size)},
         "normalise": {"mean": list(arch.mean), "std": list(arch.std)},
     }
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # unique across threads, processes and the nodes of a cluster that share this folder
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def save_network(path: Path, bank: AttributeBank, k: int, meta: dict) -> None:

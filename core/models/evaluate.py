@@ -8,11 +8,12 @@ import numpy as np
 import torch
 
 from ffa_lab.models.bank import AttributeBank
-from ffa_lab.models.metrics import attribute_metrics
+from ffa_lab.models.family import AttributeModel
+from ffa_lab.models.metrics import attribute_metrics, calibrate_threshold
 
 
 def bank_scores(
-    bank: AttributeBank, images: np.ndarray, *, batch_size: int = 32, device: str = "cpu", progress=None
+    bank: AttributeModel, images: np.ndarray, *, batch_size: int = 32, device: str = "cpu", progress=None
 ) -> np.ndarray:
     """Scores (N, G) float32 of uint8 images (N, H, W, 3) — no gradients, eval mode."""
     was_training = bank.training
@@ -26,6 +27,16 @@ def bank_scores(
                 progress(len(chunk))
     bank.train(was_training)
     return out
+
+
+def fold_thresholds(bank: AttributeBank, scores: np.ndarray, labels: np.ndarray, balance_weight: float) -> list[float]:
+    """Calibrate each network's threshold t_g on held-out ``scores`` / ``labels`` (N, G), ±1 labels
+    (:func:`ffa_lab.models.metrics.calibrate_threshold`), and fold it into the last bias in place, so that
+    sign(f(x) − t_g) becomes the prediction sign(f(x)); returns the G thresholds (training and extra epochs)."""
+    thresholds = [calibrate_threshold(scores[:, g], labels[:, g], balance_weight) for g in range(bank.groups)]
+    with torch.no_grad():
+        bank.fc2_bias.sub_(torch.tensor(thresholds, device=bank.fc2_bias.device).view(-1, 1))
+    return thresholds
 
 
 @dataclass(frozen=True)

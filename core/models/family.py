@@ -55,6 +55,14 @@ class AttributeModel(Protocol):
 
     def parameters(self, recurse: bool = True) -> Any: ...
 
+    def to(self, *args: Any, **kwargs: Any) -> Any: ...  # nn.Module's
+
+    def requires_grad_(self, requires_grad: bool = True) -> Any: ...  # nn.Module's
+
+    def eval(self) -> Any: ...  # nn.Module's
+
+    def train(self, mode: bool = True) -> Any: ...  # nn.Module's
+
 
 def family_of(model: AttributeModel) -> str:
     """The family name of a model (a bank without a ``family`` attribute is ``per-attribute``)."""

@@ -5,9 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 
+def predicts_positive(score):
+    """The bank's one sign rule: a score ``f >= 0`` predicts +1 (bool array/tensor, numpy or torch).
+
+    Every caller goes through here or through ffa_lab.attacks.criteria, which builds "adversarial" on it."""
+    return score >= 0
+
+
+def prediction(score):
+    """±1 prediction (int) of a score array/tensor: +1 where :func:`predicts_positive`, else −1."""
+    return predicts_positive(score) * 2 - 1
+
+
 def attribute_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
     """scores (N, G) real, labels (N, G) ±1 -> accuracy, balanced accuracy, TPR, TNR (G,), in %."""
-    pred = np.where(scores >= 0, 1, -1)
+    pred = prediction(scores)
     pos, neg = labels == 1, labels == -1
     tpr = ((pred == 1) & pos).sum(axis=0) / np.maximum(pos.sum(axis=0), 1)
     tnr = ((pred == -1) & neg).sum(axis=0) / np.maximum(neg.sum(axis=0), 1)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -59,7 +60,8 @@ class SharedArch:
     @classmethod
     def from_json(cls, data: dict) -> SharedArch:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in known.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in known.items()}
+        return cls(**values)
 
     def feature_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of the trunk's last feature map."""
@@ -178,7 +180,11 @@ class SharedTrunkNet(ImageScoreModule):
         last residual block (stem pool and one stride 2 per later stage)."""
         last = self.trunk[-1]
         if self.arch.trunk == "cnn":
-            return last.convs[-1], 2 ** (len(self.arch.channels) - 1), True
+            return (
+                cast(Any, last).convs[-1],
+                2 ** (len(self.arch.channels) - 1),
+                True,
+            )  # a CNN block (ModuleList typing)
         return last, 2 ** len(self.arch.channels), False
 
     def fold_batchnorm(self) -> SharedTrunkNet:

@@ -1,6 +1,6 @@
 """Training the bank: every attribute network at once, each with its own class-balanced loss.
 
-Loss (method notes §4, our reconstruction of the paper's Caffe setup): Euclidean loss to ±1
+Loss (docs/method.md, "The networks"; our reconstruction of the paper's Caffe setup): Euclidean loss to ±1
 targets, J_k = w_k(t) · ½ (f_k(x) − t)², with class weights w_k(+1) = 0.5/p_k, w_k(−1) = 0.5/(1−p_k)
 ("full" balance; "sqrt" uses their square roots, "none" is plain). The bank's loss is the sum over
 attributes, so each network receives exactly the gradient it would get trained alone on the same
@@ -14,11 +14,11 @@ an interrupted and resumed run equals an uninterrupted one on the CPU.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +29,11 @@ from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import SINGLE, Distributed, block
+from ffa_lab.files import write_json
 from ffa_lab.models import train_state
 from ffa_lab.models.bank import ArchConfig, AttributeBank
-from ffa_lab.models.checkpoint import atomic_write_bytes, save_bank
-from ffa_lab.models.evaluate import bank_scores, evaluate_scores
-from ffa_lab.models.metrics import calibrate_threshold
+from ffa_lab.models.checkpoint import save_bank
+from ffa_lab.models.evaluate import bank_scores, evaluate_scores, fold_thresholds
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,11 @@ class TrainConfig:
         data["arch"] = ArchConfig.from_json(data["arch"])
         data["attributes"] = tuple(data["attributes"])
         return cls(**data)
+
+
+def _epoch_progress(progress: Callable[[int, int, int], None], epoch: int, step: int, total: int) -> None:
+    """``progress(epoch, step, total)`` from the per-step ``(step, total)`` callback of one epoch."""
+    progress(epoch, step, total)
 
 
 def split_train_val(ids: list[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +171,7 @@ def train_epochs(
     batch size, flips and weight decay), a fresh AdamW at the constant learning rate ``lr``.
     Randomness from (seed, epoch). Returns the mean loss per attribute of each epoch; leaves eval mode."""
     bank.to(device).requires_grad_(True)
-    bank = bank.to(memory_format=torch.channels_last)
+    bank = bank.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to takes it; stubs omit it
     optimizer = make_optimizer(bank, config)
     weights = class_weights(labels, config.balance).to(device)
     labels_t = torch.from_numpy(labels.astype(np.float32)).to(device)
@@ -216,9 +221,9 @@ def train_bank(
     labels_mine = labels_all[:, [config.attributes.index(a) for a in mine]]
     train_idx, val_idx = split_train_val(ids, config.val_fraction, config.seed)
     mean, std = channel_stats(images[train_idx])
-    config = replace(config, arch=replace(config.arch, mean=mean, std=std))
+    config = replace(config, arch=replace(config.arch, mean=mean, std=std))  # type: ignore[arg-type]  # 3 channels
     bank = AttributeBank.initialised(mine, config.arch, config.seed).to(device)
-    bank = bank.to(memory_format=torch.channels_last)
+    bank = bank.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to takes it; stubs omit it
     optimizer = make_optimizer(bank, config)
     history: list[dict] = []
     start_epoch = 0
@@ -243,11 +248,11 @@ def train_bank(
             config,
             lr_at,
             device,
-            progress=None if progress is None else lambda s, n, e=epoch: progress(e, s, n),
+            progress=None if progress is None else partial(_epoch_progress, progress, epoch),
         )
         loss_sums = gather_columns(dist, loss_sums)
         val_scores = gather_columns(dist, bank_scores(bank, images[val_idx], device=device))
-        val = evaluate_scores(config.attributes, val_scores, labels_all[val_idx])
+        val = evaluate_scores(list(config.attributes), val_scores, labels_all[val_idx])
         history.append(
             {
                 "epoch": epoch + 1,
@@ -298,11 +303,7 @@ def finalize(bank, config, data, out, val_images, val_labels, history, log, dist
     device = str(next(bank.parameters()).device)  # scored where it was trained (cuda:R under torchrun)
     columns = [config.attributes.index(a) for a in bank.attributes]
     scores = bank_scores(bank, val_images, device=device)
-    thresholds = [
-        calibrate_threshold(scores[:, g], val_labels[:, c], config.balance_weight) for g, c in enumerate(columns)
-    ]
-    with torch.no_grad():
-        bank.fc2_bias -= torch.tensor(thresholds, device=bank.fc2_bias.device).view(-1, 1)
+    thresholds = fold_thresholds(bank, scores, val_labels[:, columns], config.balance_weight)
     after = bank_scores(bank, val_images, device=device)
     mine = evaluate_scores(bank.attributes, after, val_labels[:, columns])
     meta = {}
@@ -330,6 +331,6 @@ def finalize(bank, config, data, out, val_images, val_labels, history, log, dist
         "thresholds": dict(zip(config.attributes, thresholds, strict=True)),
     }
     if dist.is_main:
-        atomic_write_bytes(out / "training_summary.json", json.dumps(summary, indent=1).encode())
+        write_json(out / "training_summary.json", summary)
     dist.barrier()  # every rank's checkpoints and the summary exist when any rank returns
     return summary

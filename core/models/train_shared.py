@@ -15,7 +15,6 @@ hold-out on which each output's operating point is calibrated and folded into it
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -30,8 +29,8 @@ from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import SINGLE, Distributed
+from ffa_lab.files import write_json
 from ffa_lab.models import train_state
-from ffa_lab.models.checkpoint import atomic_write_bytes
 from ffa_lab.models.checkpoint_shared import save_shared
 from ffa_lab.models.evaluate import bank_scores, evaluate_scores
 from ffa_lab.models.metrics import calibrate_threshold
@@ -154,9 +153,9 @@ def train_shared(
     labels = data.labels_for(ids)[:, [ATTRIBUTE_INDEX[a] for a in config.attributes]]
     train_idx, val_idx = split_train_val(ids, config.val_fraction, config.seed)
     mean, std = channel_stats(images[train_idx])
-    config = replace(config, arch=replace(config.arch, mean=mean, std=std))
+    config = replace(config, arch=replace(config.arch, mean=mean, std=std))  # type: ignore[arg-type]  # 3 channels
     model = SharedTrunkNet.initialised(list(config.attributes), config.arch, config.seed, config.family).to(device)
-    model = model.to(memory_format=torch.channels_last)
+    model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to takes it; stubs omit it
     optimizer = _make_optimizer(model, config)
     history: list[dict] = []
     if resume:
@@ -179,11 +178,13 @@ def train_shared(
         torch.manual_seed(config.seed * 1009 + epoch)
         order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx))]
         started = time.time()
-        lr_at = lambda step, e=epoch: _learning_rate(config, e * steps_per_epoch + step, total_steps)
+        lr_at = lambda step, e=epoch: _learning_rate(config, e * steps_per_epoch + step, total_steps)  # type: ignore[arg-type]  # reads the fields both configs share
         report = None if progress is None else lambda s, n, e=epoch: progress(e, s, n)
         loss = train_shared_epoch(model, optimizer, images, order, labels_t, weights, config, lr_at, device, report)
         seconds = time.time() - started
-        val = evaluate_scores(config.attributes, bank_scores(model, images[val_idx], device=device), labels[val_idx])
+        val = evaluate_scores(
+            list(config.attributes), bank_scores(model, images[val_idx], device=device), labels[val_idx]
+        )
         history.append(
             {
                 "epoch": epoch + 1,
@@ -238,5 +239,5 @@ def finalize_shared(model, config, data, out, val_images, val_labels, history, l
         "thresholds": document["thresholds"],
         "training_time": document["training_time"],
     }
-    atomic_write_bytes(Path(out) / "training_summary.json", json.dumps(summary, indent=1).encode())
+    write_json(Path(out) / "training_summary.json", summary)
     return summary

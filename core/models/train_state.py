@@ -20,8 +20,8 @@ from safetensors.torch import load_file, save
 
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import Distributed
+from ffa_lab.files import atomic_write_bytes
 from ffa_lab.models.bank import AttributeBank
-from ffa_lab.models.checkpoint import atomic_write_bytes
 
 META_KEY = "ffa_lab_train_state"
 GENERATIONS = ("state", "previous")

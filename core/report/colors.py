@@ -43,7 +43,7 @@ def is_streamlit_placeholder(color: str) -> bool:
 
 def hex_rgb(color: str) -> tuple[int, int, int]:
     """'#fcffa4' -> (252, 255, 164)."""
-    return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
 
 
 def colorscale_rgb(values: np.ndarray, colorscale, cmin: float, cmax: float, reverse: bool = False) -> np.ndarray:

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ffa_lab.experiments.results import NaturalResults, StudyResults
-from ffa_lab.models.anchors import ANCHORS
+from ffa_lab.models.anchors import ANCHORS, MOON_LABEL
 from ffa_lab.report.colors import delta_coloraxis
 
 METHOD_COLORS = {
@@ -284,7 +284,9 @@ def accuracy_vs_anchors(evaluation: dict, source: str | None = None) -> go.Figur
     figure = go.Figure(
         [
             go.Scatter(x=names, y=[ANCHORS[n][0] for n in names], mode="markers", name="LNets+ANet", marker_symbol="x"),
-            go.Scatter(x=names, y=[ANCHORS[n][1] for n in names], mode="markers", name="MOON", marker_symbol="diamond"),
+            go.Scatter(
+                x=names, y=[ANCHORS[n][1] for n in names], mode="markers", name=MOON_LABEL, marker_symbol="diamond"
+            ),
             go.Bar(x=names, y=[ours[n] for n in names], name="this bank", marker_color="#bbbbbb", opacity=0.8),
         ]
     )

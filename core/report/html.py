@@ -19,7 +19,7 @@ import numpy as np
 
 from ffa_lab.data.images import encode_png
 from ffa_lab.experiments.results import NaturalResults, ResultsError, StudyResults, read_natural, read_study
-from ffa_lab.models.checkpoint import atomic_write_bytes
+from ffa_lab.files import atomic_write_bytes
 from ffa_lab.report import figures
 from ffa_lab.report.markdown import render_markdown
 from ffa_lab.report.numbers import score_text
@@ -59,15 +59,8 @@ def find_results(folder: str | Path) -> tuple[StudyResults | None, NaturalResult
     return found.get("study"), found.get("natural")  # type: ignore[return-value]
 
 
-def perturbation_image(original: np.ndarray, adversarial: np.ndarray) -> tuple[np.ndarray, float]:
-    """δ = adversarial − original shown around grey 128, amplified so the largest |δ| reaches 127."""
-    delta = adversarial.astype(np.int16) - original.astype(np.int16)
-    gain = 127.0 / max(int(np.abs(delta).max()), 1)
-    return np.clip(128 + np.round(delta * gain), 0, 255).astype(np.uint8), gain
-
-
 def _example(loaded, image: np.ndarray, attribute: str, goal: str, label: int | None, title: str) -> Example | None:
-    from ffa_lab.attacks.run import attack_images
+    from ffa_lab.attacks.run import amplified_perturbation, attack_images
 
     g = loaded.bank.attributes.index(attribute)
     labels = None if label is None else np.array([label])
@@ -75,11 +68,12 @@ def _example(loaded, image: np.ndarray, attribute: str, goal: str, label: int | 
     if not result.success[0]:
         return None
     adversarial = result.adversarial[0]
-    shown, gain = perturbation_image(image, adversarial)
+    shown, gain = amplified_perturbation(image, adversarial)
     caption = (
         f"{attribute}: score {score_text(result.score_before[0])} → {score_text(result.score_after[0])}, "
         f"scale {result.scale[0]:.2f}, L∞ {result.linf[0]:.0f}, L2 {result.l2[0]:.1f}, "
-        f"PASS {result.pass_score[0]:.4f}; perturbation ×{gain:.0f}"
+        f"PASS {float(result.pass_score[0]) if result.pass_score is not None else float('nan'):.4f}; "
+        f"perturbation ×{gain:.0f}"
     )
     return Example(title, caption, encode_png(image), encode_png(shown), encode_png(adversarial))
 

@@ -20,7 +20,7 @@ def _finite(value: float | None) -> bool:
 
 def score_text(score: float | None) -> str:
     """A signed score: ``+0.708``, ``-1.237``, ``-0.00006``, ``+0.000`` (exactly zero); '—' for nan/None."""
-    if not _finite(score):
+    if score is None or not _finite(score):
         return "—"
     score = float(score)
     if score == 0.0:
@@ -50,6 +50,6 @@ def prediction_text(score: float) -> str:
 
 def fmt(value: float | None, digits: int = 2, unit: str = "") -> str:
     """A non-score number (scale, L2, L∞, PASS, %) with ``digits`` decimals; '—' for nan/None."""
-    if not _finite(value):
+    if value is None or not _finite(value):
         return "—"
     return f"{float(value):.{digits}f}{unit}"

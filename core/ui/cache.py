@@ -10,6 +10,8 @@ Parameters with a leading underscore are not hashed; another argument (``model_k
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -17,6 +19,7 @@ from ffa_lab.data.celeba import CelebA, load_celeba
 from ffa_lab.models.bank import AttributeBank
 from ffa_lab.models.checkpoint import LoadedBank, load_bank
 from ffa_lab.views import faces_data, flips, limits
+from ffa_lab.views.flip_all import FlipAllView, flip_all_view
 from ffa_lab.views.settings import resolve_folder
 
 
@@ -47,7 +50,7 @@ def dataset(root: str) -> CelebA:
     return load_celeba(resolve_folder(root))
 
 
-def _portraits() -> dict[str, tuple[str, object]]:
+def _portraits() -> dict[str, tuple[str, Callable[[], np.ndarray]]]:
     """slug ('astronaut', 'grace_hopper') -> (title, loader) of ffa_lab.data.portraits.bundled_portraits."""
     from ffa_lab.data.portraits import bundled_portraits
     from ffa_lab.views.query import portrait_slug
@@ -119,9 +122,9 @@ def flip(
 
 
 @st.cache_data(max_entries=8, show_spinner="Flipping every attribute…")
-def flip_all(model_key: str, _bank: AttributeBank, aligned: np.ndarray, method: str) -> flips.FlipAllView:
+def flip_all(model_key: str, _bank: AttributeBank, aligned: np.ndarray, method: str) -> FlipAllView:
     with limits.attack_slot():
-        return flips.flip_all_view(_bank, aligned, method)
+        return flip_all_view(_bank, aligned, method)
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the study results…")

@@ -112,8 +112,9 @@ def _upload(page: str, kind: str, current: str) -> str | None:
         ref = bytes_ref(kind, data)
         state.remember_upload(ref, data, getattr(picture, "name", "camera picture"), aligned)
         return ref
-    if face_kind(current) == kind and state.upload_for(current) is not None:
-        st.caption(f"Using the earlier picture {state.upload_for(current)[1]}.")
+    earlier = state.upload_for(current) if face_kind(current) == kind else None
+    if earlier is not None:
+        st.caption(f"Using the earlier picture {earlier[1]}.")
         return current
     if face_kind(current) == kind:  # a link to a picture this session never had
         st.warning(UPLOADED_ELSEWHERE, icon="ℹ️")
@@ -124,11 +125,12 @@ def _upload(page: str, kind: str, current: str) -> str | None:
 
 
 def _dataset(ctx: AppContext, page: str, current: str) -> str | None:
-    if ctx.require_dataset("Browsing the dataset") is None:
+    celeba = ctx.require_dataset("Browsing the dataset")
+    if celeba is None:
         return None
-    current_id = current.split(":", 1)[1] if face_kind(current) == "dataset" else None
+    current_id = current.split(":", 1)[1] if face_kind(current) == "dataset" else ""
     left, middle, right = st.columns([1, 2, 2])
-    current_split = {0: "train", 2: "test"}.get(ctx.celeba.partition.get(current_id, -1), "test")
+    current_split = {0: "train", 2: "test"}.get(celeba.partition.get(current_id, -1), "test")
     bound = state.remembered(state.page_key(page, "split"), current_split, current)
     split = left.radio("Split", ["test", "train"], horizontal=True, **bound)
     has = middle.multiselect("Has attributes", ATTRIBUTES, key=state.page_key(page, "has"))
@@ -140,7 +142,9 @@ def _dataset(ctx: AppContext, page: str, current: str) -> str | None:
         return None
     ids, total = found
     if current_id is not None and current_id not in ids and split == current_split:
-        if faces_data.matches_filters(ctx.celeba, current_id, split, dict(conditions), search):
+        if ctx.celeba is not None and faces_data.matches_filters(
+            ctx.celeba, current_id, split, dict(conditions), search
+        ):
             ids = [current_id, *ids]  # chosen elsewhere (a link, the gallery) and beyond the listed 500
         elif ids:
             st.caption(f"{current_id} does not match these filters; showing the first image that does.")

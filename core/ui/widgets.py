@@ -12,7 +12,7 @@ from ffa_lab.attacks import REGISTRY
 from ffa_lab.report.numbers import fmt
 from ffa_lab.ui import state
 from ffa_lab.views.exports import display_order, flip_all_csv, flip_all_png
-from ffa_lab.views.flips import FlipAllView
+from ffa_lab.views.flip_all import FlipAllView
 from ffa_lab.views.settings import DISPLAY_HEIGHT
 
 
@@ -21,7 +21,9 @@ def enlarge(image: np.ndarray, height: int = DISPLAY_HEIGHT) -> np.ndarray:
     factor = max(1, math.ceil(height / image.shape[0]))
     if factor == 1:
         return image
-    return np.asarray(Image.fromarray(image).resize((image.shape[1] * factor, image.shape[0] * factor), Image.NEAREST))
+    return np.asarray(
+        Image.fromarray(image).resize((image.shape[1] * factor, image.shape[0] * factor), Image.Resampling.NEAREST)
+    )
 
 
 def show_image(image: np.ndarray, caption: str, height: int = DISPLAY_HEIGHT, where=st) -> None:

@@ -123,7 +123,7 @@ def evaluations(loaded: LoadedBank) -> list[EvaluationDoc]:
     found = _folder_documents(Path(loaded.folder))
     metrics = _checkpoint_metrics(loaded)
     same = [d for d in found if metrics and (d.split, d.n) == (metrics.split, metrics.n)]
-    if metrics is not None and not any(abs(d.mean_accuracy - metrics.mean_accuracy) < 0.05 for d in same):
+    if metrics is not None and not any(_same_number(d.mean_accuracy, metrics.mean_accuracy) for d in same):
         found.append(metrics)  # the checkpoints' copy of numbers a folder document already has is left out
     return sorted(found, key=_rank)
 
@@ -145,3 +145,8 @@ def training_facts(loaded: LoadedBank) -> dict:
         "data_fingerprint": meta.get("data_fingerprint"),
         "parameters": sum(p.numel() for p in loaded.bank.parameters()),
     }
+
+
+def _same_number(a: float | None, b: float | None, tolerance: float = 0.05) -> bool:
+    """Two accuracies (percent) that agree to ``tolerance``; an unknown one agrees with nothing."""
+    return a is not None and b is not None and abs(a - b) < tolerance

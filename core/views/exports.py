@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ffa_lab.data.images import encode_png
-from ffa_lab.views.flips import FlipAllView
+from ffa_lab.views.flip_all import FlipAllView
 
 LABEL_HEIGHT = 14  # pixels of caption strip under each tile (PIL's default bitmap font is ~11 px high)
 CSV_COLUMNS = ("attribute", "flipped", "score_before", "score_after", "scale", "linf", "pass")

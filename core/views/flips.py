@@ -1,9 +1,11 @@
 """Everything the flip view shows about one attack on one face (no Streamlit here).
 
-``flip_view`` runs one attack (ffa_lab.attacks.run.attack_images) and precomputes what the page needs so
-that every widget afterwards is instant: the attacked score at 41 strengths (0x to 2x the found scale,
-for the strength slider), the other attributes' scores before and after (side effects), and the
-adversarial PNG checked to still be adversarial after encoding and decoding.
+``flip_view`` runs one attack (ffa_lab.attacks.run.attack_images) and keeps its :class:`AttackResult`;
+:class:`FlipView` reads every attack number from it (goal sign, direction, scale, distances, trace) and
+adds only what the page needs beyond the attack, precomputed so that every widget afterwards is instant:
+the attacked score at the STRENGTHS multiples (for the strength slider), the other attributes' scores
+before and after (side effects), and the adversarial PNG checked to still be adversarial after encoding
+and decoding. Every-attribute grids are in :mod:`ffa_lab.views.flip_all`.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ffa_lab.attacks.criteria import is_success
-from ffa_lab.attacks.run import apply_scale, attack_all_attributes, attack_images
+from ffa_lab.attacks.criteria import changed_prediction, is_success
+from ffa_lab.attacks.result import AttackResult
+from ffa_lab.attacks.run import apply_scale, attack_images
 from ffa_lab.attacks.search import perturb
 from ffa_lab.data.attributes import ATTRIBUTES, attribute_index
 from ffa_lab.data.images import decode_image, encode_png
@@ -30,34 +33,19 @@ STRENGTHS = np.array([0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05,
 
 @dataclass(frozen=True)
 class FlipView:
-    """One attack on one face, with everything precomputed for the page.
+    """One attack on one face: ``result`` (one sample) plus what the page shows beyond it.
 
-    Images are uint8 (H, W, 3); scores are the bank's real-valued scores (sign = prediction);
-    ``direction`` is the perturbation per unit scale (unit L∞, float32 (H, W, 3)) so that the image at
-    scale s is clip(round(original + s * direction)); ``strength_scales`` (S,) and
-    ``strength_scores`` (S,) give the attacked score along STRENGTHS x ``base_scale``; ``goal_sign``
-    is the prediction (±1) the attack aims for.
-    Distances are in grey levels; ``pass_score`` is nan when not computed.
+    Images are uint8 (H, W, 3); scores are the bank's real-valued scores (sign = prediction). The image
+    at scale s is ``apply_scale(original, direction, s)`` = clip(round(original + s · direction));
+    ``base_scale`` is the scale the slider's 1.0 stands for (the found scale, or the largest one tried
+    when the attack failed); ``strength_scores`` (S,) is the attacked score along STRENGTHS x
+    ``base_scale``; ``all_before`` / ``all_after`` (G,) are every network's scores, ``attributes`` (G,)
+    the bank's names. Distances are in grey levels; ``pass_score`` is nan when not computed.
     """
 
-    attribute: str
-    method: str
-    goal: str
-    goal_sign: int
+    result: AttackResult
     original: np.ndarray
-    adversarial: np.ndarray
-    direction: np.ndarray
-    success: bool
-    scale: float
     base_scale: float
-    score_before: float
-    score_after: float
-    l2: float
-    linf: float
-    pass_score: float
-    trace_scales: np.ndarray
-    trace_scores: np.ndarray
-    strength_scales: np.ndarray
     strength_scores: np.ndarray
     all_before: np.ndarray
     all_after: np.ndarray
@@ -65,9 +53,82 @@ class FlipView:
     png: bytes
     png_score: float
     png_verified: bool
-    forward_passes: int
-    backward_passes: int
     seconds: float
+
+    @property
+    def attribute(self) -> str:
+        return self.result.attributes[0]
+
+    @property
+    def method(self) -> str:
+        return self.result.method
+
+    @property
+    def goal(self) -> str:
+        return self.result.goal
+
+    @property
+    def goal_sign(self) -> int:
+        """The prediction (±1) the attack aims for (``AttackResult.target``)."""
+        assert self.result.target is not None, "every attack records its goal signs"
+        return int(self.result.target[0])
+
+    @property
+    def adversarial(self) -> np.ndarray:
+        return self.result.adversarial[0]
+
+    @property
+    def direction(self) -> np.ndarray:
+        """The perturbation per unit scale: float32 (H, W, 3), unit L∞ (0 for a zero gradient)."""
+        return unit_direction(self.result)
+
+    @property
+    def success(self) -> bool:
+        return bool(self.result.success[0])
+
+    @property
+    def scale(self) -> float:
+        return float(self.result.scale[0])
+
+    @property
+    def score_before(self) -> float:
+        return float(self.result.score_before[0])
+
+    @property
+    def score_after(self) -> float:
+        return float(self.result.score_after[0])
+
+    @property
+    def l2(self) -> float:
+        return float(self.result.l2[0])
+
+    @property
+    def linf(self) -> float:
+        return float(self.result.linf[0])
+
+    @property
+    def pass_score(self) -> float:
+        return float(self.result.pass_score[0]) if self.result.pass_score is not None else float("nan")
+
+    @property
+    def trace_scales(self) -> np.ndarray:
+        return trace_arrays(self.result)[0]
+
+    @property
+    def trace_scores(self) -> np.ndarray:
+        return trace_arrays(self.result)[1]
+
+    @property
+    def strength_scales(self) -> np.ndarray:
+        return STRENGTHS * self.base_scale
+
+    @property
+    def forward_passes(self) -> int:
+        return int(self.result.forward_passes)
+
+    @property
+    def backward_passes(self) -> int:
+        return int(self.result.backward_passes)
 
     def image_at(self, multiple: float) -> np.ndarray:
         """The face perturbed at ``multiple`` x the found scale (the strength slider), uint8."""
@@ -75,35 +136,37 @@ class FlipView:
 
     def reaches_goal_at(self, multiple: float) -> bool:
         """Is the face adversarial (goal sign reached, ffa_lab.attacks.criteria) at ``multiple``?"""
-        return bool(is_success(np.array([self.score_at(multiple)]), np.array([self.goal_sign]))[0])
+        return bool(is_success(self.score_at(multiple), self.goal_sign))
 
     def score_at(self, multiple: float) -> float:
         """The attacked attribute's score at ``multiple`` (one of STRENGTHS; nearest otherwise)."""
         return float(self.strength_scores[int(np.abs(STRENGTHS - multiple).argmin())])
 
 
-def trace_arrays(trace) -> tuple[np.ndarray, np.ndarray]:
-    """(scales, scores) of one sample's search trace, sorted by scale; empty arrays when absent."""
-    if trace is None:
+def trace_arrays(result: AttackResult, i: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(scales, scores) of sample i's search trace, sorted by scale; empty arrays when absent."""
+    if not result.trace:
         return np.zeros(0), np.zeros(0)
-    scales = np.asarray(trace.scales, dtype=np.float64)
-    scores = np.asarray(trace.scores, dtype=np.float64)
+    scales = np.asarray(result.trace[i].scales, dtype=np.float64)
+    scores = np.asarray(result.trace[i].scores, dtype=np.float64)
     order = np.argsort(scales, kind="stable")
     return scales[order], scores[order]
 
 
-def _direction(result, original: np.ndarray) -> tuple[np.ndarray, float]:
-    """The perturbation per unit scale and the scale the slider's 1.0 stands for."""
-    delta = result.adversarial[0].astype(np.float32) - original.astype(np.float32)
-    scale = float(result.scale[0])
-    if result.direction is not None:
-        direction = np.asarray(result.direction[0], dtype=np.float32)
-        if np.isfinite(scale) and scale > 0:
-            return direction, scale
-        scales, _ = trace_arrays(result.trace[0] if result.trace else None)
-        return direction, float(scales.max()) if scales.size else 1.0
-    linf = float(np.abs(delta).max())  # iterative attacks: re-scale the perturbation they found
-    return (delta / linf if linf > 0 else delta), max(linf, 1.0)
+def unit_direction(result: AttackResult, i: int = 0) -> np.ndarray:
+    """Sample i's perturbation per unit scale, float32 (H, W, 3) (zeros where the result has none)."""
+    if result.direction is None:
+        return np.zeros(result.adversarial.shape[1:], np.float32)
+    return np.asarray(result.direction[i], dtype=np.float32)
+
+
+def base_scale(result: AttackResult, i: int = 0) -> float:
+    """The scale the slider's 1.0 stands for: the found scale, else the largest tried (1.0 without a trace)."""
+    scale = float(result.scale[i])
+    if np.isfinite(scale) and scale > 0:
+        return scale
+    scales, _ = trace_arrays(result, i)
+    return float(scales.max()) if scales.size else 1.0
 
 
 def _scores_along(bank: AttributeBank, k: int, original: np.ndarray, direction: np.ndarray, base: float) -> np.ndarray:
@@ -120,7 +183,7 @@ def png_check(bank: AttributeBank, k: int, adversarial: np.ndarray, goal_sign: i
     """Encode as PNG, decode again, re-score: (png bytes, score after the round trip, still adversarial)."""
     png = encode_png(adversarial)
     score = float(bank_scores(bank.subset([k]), decode_image(png)[None])[0, 0])
-    return png, score, bool(is_success(np.array([score]), np.array([goal_sign]))[0])
+    return png, score, bool(is_success(score, goal_sign))
 
 
 def flip_view(
@@ -146,57 +209,29 @@ def flip_view(
     result = attack_images(
         bank, original[None], canonical, method=method, goal=goal, labels=labels, compute_pass=compute_pass
     )
-    direction, base = _direction(result, original)
-    scales, scores = trace_arrays(result.trace[0] if result.trace else None)
-    adversarial = result.adversarial[0]
+    assert result.target is not None, "every attack records its goal signs"
+    adversarial, goal_sign = result.adversarial[0], int(result.target[0])
     all_scores = bank_scores(bank, np.stack([original, adversarial]))
-    before = float(result.score_before[0])
-    goal_sign = (-1 if before >= 0 else 1) if goal == "flip" else int(label)
+    base = base_scale(result)
     png, png_score, verified = png_check(bank, k, adversarial, goal_sign)
-    passes = result.pass_score
     return FlipView(
-        attribute=bank.attributes[k],
-        method=method,
-        goal=goal,
-        goal_sign=goal_sign,
+        result=result,
         original=original,
-        adversarial=adversarial,
-        direction=direction,
-        success=bool(result.success[0]),
-        scale=float(result.scale[0]),
         base_scale=base,
-        score_before=before,
-        score_after=float(result.score_after[0]),
-        l2=float(result.l2[0]),
-        linf=float(result.linf[0]),
-        pass_score=float(passes[0]) if passes is not None else float("nan"),
-        trace_scales=scales,
-        trace_scores=scores,
-        strength_scales=STRENGTHS * base,
-        strength_scores=_scores_along(bank, k, original, direction, base),
+        strength_scores=_scores_along(bank, k, original, unit_direction(result), base),
         all_before=all_scores[0],
         all_after=all_scores[1],
         attributes=tuple(bank.attributes),
         png=png,
         png_score=png_score,
         png_verified=verified and bool(result.success[0]),
-        forward_passes=int(result.forward_passes),
-        backward_passes=int(result.backward_passes),
         seconds=time.perf_counter() - started,
     )
 
 
-def amplified_perturbation(original: np.ndarray, adversarial: np.ndarray) -> tuple[np.ndarray, float]:
-    """The perturbation made visible: 128 + factor x δ, factor = 127 / max|δ| (grey = unchanged)."""
-    delta = adversarial.astype(np.float32) - original.astype(np.float32)
-    peak = float(np.abs(delta).max())
-    factor = 127.0 / peak if peak > 0 else 1.0
-    return np.clip(np.round(128.0 + factor * delta), 0, 255).astype(np.uint8), factor
-
-
 def side_effects(view: FlipView, threshold: float = 0.0) -> list[dict]:
     """The other attributes' scores before/after: flipped predictions first, then by the size of the change."""
-    rows = []
+    rows: list[dict] = []
     for g, name in enumerate(view.attributes):
         if name == view.attribute:
             continue
@@ -207,7 +242,7 @@ def side_effects(view: FlipView, threshold: float = 0.0) -> list[dict]:
                 "before": before,
                 "after": after,
                 "change": after - before,
-                "flipped": (before >= 0) != (after >= 0),
+                "flipped": bool(changed_prediction(before, after)),
             }
         )
     rows.sort(key=lambda r: (not r["flipped"], -abs(r["change"])))  # flipped predictions first
@@ -239,39 +274,3 @@ def numbers_json(view: FlipView, face_ref: str, model_folder: str) -> str:
         "scores_after": {a: round(float(s), 6) for a, s in zip(view.attributes, view.all_after, strict=True)},
     }
     return json.dumps(doc, indent=2)
-
-
-@dataclass(frozen=True)
-class FlipAllView:
-    """Every attribute of one face attacked separately (sample i attacks ``attributes[i]``)."""
-
-    attributes: tuple[str, ...]
-    adversarial: np.ndarray
-    success: np.ndarray
-    scale: np.ndarray
-    score_before: np.ndarray
-    score_after: np.ndarray
-    linf: np.ndarray
-    pass_score: np.ndarray
-    seconds: float
-
-
-def flip_all_view(
-    bank: AttributeBank, original: np.ndarray, method: str = "ffa", compute_pass: bool = True
-) -> FlipAllView:
-    """Flip each of the bank's attributes on one face (batched through the bank's paired mode)."""
-    started = time.perf_counter()
-    result = attack_all_attributes(bank, original, method=method, compute_pass=compute_pass)
-    n = len(result.attributes)
-    passes = result.pass_score if result.pass_score is not None else np.full(n, np.nan)
-    return FlipAllView(
-        attributes=tuple(result.attributes),
-        adversarial=result.adversarial,
-        success=np.asarray(result.success, dtype=bool),
-        scale=np.asarray(result.scale, dtype=np.float64),
-        score_before=np.asarray(result.score_before, dtype=np.float64),
-        score_after=np.asarray(result.score_after, dtype=np.float64),
-        linf=np.asarray(result.linf, dtype=np.float64),
-        pass_score=np.asarray(passes, dtype=np.float64),
-        seconds=time.perf_counter() - started,
-    )

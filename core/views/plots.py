@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ffa_lab.attacks.criteria import is_success, predicts_positive
 from ffa_lab.report.colors import delta_coloraxis
 from ffa_lab.report.numbers import score_text
 
@@ -31,13 +32,14 @@ def score_bars(
     """
     scores = np.asarray(scores, dtype=float)
     names = list(attributes)
-    colors = [POSITIVE if s >= 0 else NEGATIVE for s in scores]
+    colors = [POSITIVE if predicts_positive(s) else NEGATIVE for s in scores]
     text = None
     hover = [
-        f"{n}: score {score_text(s)} → {'present' if s >= 0 else 'absent'}" for n, s in zip(names, scores, strict=True)
+        f"{n}: score {score_text(s)} → {'present' if predicts_positive(s) else 'absent'}"
+        for n, s in zip(names, scores, strict=True)
     ]
     if labels is not None:
-        right = (scores >= 0) == (np.asarray(labels) > 0)
+        right = is_success(scores, np.asarray(labels))
         text = ["✓" if r else "✗" for r in right]
         hover = [
             f"{h}; truth {'present' if lab > 0 else 'absent'} ({'right' if r else 'wrong'})"
@@ -51,7 +53,7 @@ def score_bars(
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=11))
     fig.update_xaxes(title="score (≥ 0: attribute present)")
     title = "Attribute scores"
-    if labels is not None:
+    if text is not None:
         title += f" — {int(sum(t == '✓' for t in text))}/{len(scores)} agree with the CelebA labels"
     return _layout(fig, title, 18 * len(scores) + 110)
 

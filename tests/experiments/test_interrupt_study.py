@@ -69,5 +69,20 @@ def test_sigkill_then_rerun_equals_uninterrupted(kind, tmp_path):
     a = json.loads((killed / "summary.json").read_text())
     b = json.loads((clean / "summary.json").read_text())
     assert stable(a) == stable(b)
-    leftovers = [p.name for p in killed.rglob("*") if p.name.endswith(".tmp")]
-    assert not leftovers or all(p.startswith(".") for p in leftovers)  # hidden temp files are never read
+    assert not [p.name for p in killed.rglob("*") if p.name.endswith(".tmp")], "no temporary file is left behind"
+
+
+@pytest.mark.parametrize("kind", ["study", "natural"])
+def test_finished_run_deletes_temporaries_a_killed_write_left(kind, tmp_path):
+    """A kill between writing a temporary file and renaming it leaves ``.<name>.<uuid>.tmp`` in the
+    results folder (or in parts/); the run that finishes the folder deletes them."""
+    inputs = make_inputs(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "out"
+    out.mkdir()
+    planted = [out / ".summary.json.0123abcd.tmp", out / f".{SAMPLES_FILE}.4567cdef.tmp"]
+    for path in planted:
+        path.write_bytes(b"half a file")
+    subprocess.run(_command(kind, inputs, out), env=env, check=True, capture_output=True)
+    assert (out / "summary.json").is_file()
+    assert not [p.name for p in out.rglob("*") if p.name.endswith(".tmp")]

@@ -9,7 +9,8 @@ import torch
 from ffa_lab.cli.main import main
 from ffa_lab.data.attributes import ATTRIBUTE_INDEX
 from ffa_lab.data.imagecache import load_images
-from ffa_lab.experiments.natural import NaturalConfig, run_extra_epochs, run_natural
+from ffa_lab.experiments.extra_epochs import run_extra_epochs
+from ffa_lab.experiments.natural import NaturalConfig, run_natural
 from ffa_lab.experiments.results import ResultsError, read_natural
 from ffa_lab.models.evaluate import bank_scores
 from ffa_lab.models.train import train_epochs

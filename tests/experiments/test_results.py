@@ -14,18 +14,14 @@ from ffa_lab.experiments.results import (
     read_natural,
     read_study,
     write_csv,
-    write_json,
 )
 from ffa_lab.experiments.units import PartStore, run_units
+from ffa_lab.files import write_json
 
 
 def square_task(ctx: dict, value: int) -> dict:
     """A unit of work for run_units (top level: worker processes import it)."""
     return {"value": np.array([value * value * ctx.get("factor", 1)])}
-
-
-def square_context(factor: int) -> dict:
-    return {"factor": factor}
 
 
 def test_part_store_round_trip_and_refuses_other_settings(tmp_path):
@@ -65,15 +61,6 @@ def test_run_units_skips_finished_parts_and_reports_progress(tmp_path):
     assert store.load("u1")["value"].tolist() == [-1]
     assert store.load("u3")["value"].tolist() == [9]
     assert seen == [(20, 40), (30, 40), (40, 40)]
-
-
-def test_run_units_in_worker_processes_equals_in_process(tmp_path):
-    units = [(f"u{i}", (i,), 1) for i in range(5)]
-    one = PartStore(tmp_path / "one", {})
-    run_units(one, units, square_task, {"factor": 3})
-    two = PartStore(tmp_path / "two", {})
-    run_units(two, units, square_task, {}, workers=2, builder=square_context, builder_args=(3,))
-    assert [one.load(k)["value"].tolist() for k, _, _ in units] == [two.load(k)["value"].tolist() for k, _, _ in units]
 
 
 def test_write_json_turns_nan_into_null(tmp_path):

@@ -11,7 +11,8 @@ from ffa_lab.data.attributes import ATTRIBUTE_INDEX
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.experiments.results import ResultsError
 from ffa_lab.experiments.selection import quartiles, select_images
-from ffa_lab.experiments.study import StudyConfig, rank_attributes, run_study
+from ffa_lab.experiments.study import StudyConfig, run_study
+from ffa_lab.experiments.study_summary import rank_attributes
 from ffa_lab.experiments.units import PartStore
 from ffa_lab.models.evaluate import bank_scores
 from tests.study_helpers import ATTRS, make_inputs, open_inputs
@@ -103,9 +104,9 @@ def test_interrupted_study_resumes_without_redoing_finished_units(study, inputs,
     assert 0 < len(finished) < 9 and not (out / "summary.json").exists()
     real_unit, calls = ffa_lab.experiments.study.study_unit, []
 
-    def counting_unit(ctx, attribute, positions):
+    def counting_unit(ctx, attribute, positions, *, config):
         calls.append(attribute)
-        return real_unit(ctx, attribute, positions)
+        return real_unit(ctx, attribute, positions, config=config)
 
     monkeypatch.setattr(ffa_lab.experiments.study, "study_unit", counting_unit)
     resumed = run_study(loaded, data, CONFIG, out, cache_dir=inputs["cache"], log=lambda _: None)

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from ffa_lab.cli.main import main
-from ffa_lab.experiments.natural import NaturalConfig, run_extra_epochs, run_natural
+from ffa_lab.experiments.extra_epochs import run_extra_epochs
+from ffa_lab.experiments.natural import NaturalConfig, run_natural
 from ffa_lab.experiments.results import ResultsError
 from ffa_lab.experiments.study import StudyConfig, run_study
-from ffa_lab.report.html import find_results, perturbation_image, write_report
+from ffa_lab.report.html import find_results, write_report
 from tests.study_helpers import ATTRS, make_inputs, open_inputs
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,16 +64,6 @@ def test_markdown_summary_states_ranking_and_outcomes(report):
     assert "**train**" in text and "**test**" in text and "Additional epochs" in text
     for name in ATTRS:
         assert f"| {name} |" in text
-
-
-def test_perturbation_image_is_centred_and_amplified():
-    import numpy as np
-
-    original = np.full((4, 4, 3), 100, np.uint8)
-    adversarial = original.copy()
-    adversarial[0, 0, 0], adversarial[1, 1, 1] = 102, 99
-    shown, gain = perturbation_image(original, adversarial)
-    assert gain == pytest.approx(63.5) and shown[0, 0, 0] == 255 and shown[2, 2, 2] == 128 and shown[1, 1, 1] == 64
 
 
 def test_missing_results_and_sources_are_clear(tmp_path, results, capsys):

@@ -13,7 +13,7 @@ import pytest
 
 from ffa_lab.data.images import decode_image
 from ffa_lab.models.checkpoint import load_bank, save_bank
-from ffa_lab.views import bankinfo, exports, flips, sentences
+from ffa_lab.views import bankinfo, exports, flip_all, sentences
 from ffa_lab.views.compare import MEASURES, comparison_table, short_labels
 from tests.views.test_flips import bank, face, view  # noqa: F401  (fixtures: a tiny bank near its boundary)
 
@@ -73,7 +73,7 @@ def test_short_labels_are_unique():
 
 
 def test_flip_all_downloads(bank, face):  # noqa: F811
-    grid = flips.flip_all_view(bank, face, "ffa", compute_pass=False)
+    grid = flip_all.flip_all_view(bank, face, "ffa", compute_pass=False)
     order = exports.display_order(grid)
     png = decode_image(exports.flip_all_png(grid, columns=2))
     height, width = face.shape[:2]
