@@ -129,6 +129,10 @@ def _dataset(ctx: AppContext, page: str, current: str) -> str | None:
     if celeba is None:
         return None
     current_id = current.split(":", 1)[1] if face_kind(current) == "dataset" else ""
+    problem = faces_data.dataset_id_problem(celeba, current_id) if current_id else None
+    if problem is not None:  # e.g. a link naming a file outside the dataset: say so, then browse from the start
+        st.error(problem)
+        current_id = ""
     left, middle, right = st.columns([1, 2, 2])
     current_split = {0: "train", 2: "test"}.get(celeba.partition.get(current_id, -1), "test")
     bound = state.remembered(state.page_key(page, "split"), current_split, current)

@@ -161,7 +161,10 @@ def detector_status() -> str:
         found = None
     if found is not None:
         return "Face detector: YuNet (5 landmarks)."
-    return "Face detector: OpenCV Haar cascades (coarse). For YuNet run `ffa-lab models download` or set FFA_LAB_YUNET."
+    return (
+        "Face detector: the bundled 5-point landmark network on OpenCV face boxes (no download needed). "
+        "YuNet is used instead when found: `ffa-lab models download` or set FFA_LAB_YUNET."
+    )
 
 
 def run_page(title: str, icon: str, render: Callable[[AppContext], None], *, share: bool = False) -> None:

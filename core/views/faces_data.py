@@ -148,12 +148,21 @@ def prepare_aligned_bytes(kind: str, data: bytes, title: str) -> PreparedFace:
     )
 
 
+def dataset_id_problem(celeba: CelebA, image_id: str) -> str | None:
+    """Why ``image_id`` (from a link, say) cannot be shown from ``celeba``, or None when it can."""
+    try:
+        celeba.image_path(image_id)
+    except KeyError:
+        return f"image {image_id!r} is not in the dataset at {celeba.root}"
+    return None
+
+
 def prepare_dataset_face(celeba: CelebA, image_id: str) -> PreparedFace:
     """A CelebA image as it is (already aligned) with its 40 labels and split."""
-    try:
-        path = celeba.image_path(image_id)
-    except KeyError:
-        raise ValueError(f"image {image_id!r} is not in the dataset at {celeba.root}") from None
+    problem = dataset_id_problem(celeba, image_id)
+    if problem is not None:
+        raise ValueError(problem)
+    path = celeba.image_path(image_id)
     image = decode_image(path)
     split = {0: "train", 1: "val", 2: "test"}[celeba.partition[image_id]]
     return PreparedFace(

@@ -17,7 +17,7 @@ from PIL import Image
 
 from tests.app import test_browser
 from tests.app.live_server import streamlit_server
-from tests.app.test_browser import ARTIFACTS, no_exception, settle
+from tests.app.test_browser import ARTIFACTS, browser, no_exception, settle  # noqa: F401 - browser is a fixture
 
 pytestmark = pytest.mark.browser
 browser_page = test_browser.browser_page  # the same headless Chromium fixture

@@ -18,33 +18,38 @@ from ffa_lab.views.compare import MEASURES, comparison_table, short_labels
 from tests.views.test_flips import bank, face, view  # noqa: F401  (fixtures: a tiny bank near its boundary)
 
 
+def changed(flip_view, **numbers):
+    """``flip_view`` with some numbers of its one-sample AttackResult replaced (FlipView reads them from it)."""
+    return replace(flip_view, result=replace(flip_view.result, **{k: np.array([v]) for k, v in numbers.items()}))
+
+
 def test_flip_sentence_says_what_changed_in_words(view):  # noqa: F811
-    flipped = replace(view, success=True, score_before=0.708, score_after=-0.21, linf=7.0, pass_score=0.9991)
+    flipped = changed(view, success=True, score_before=0.708, score_after=-0.21, linf=7.0, pass_score=0.9991)
     text = sentences.flip_sentence(flipped, "FFA")
     assert "said *smiling* (score +0.708) and now says *not smiling* (score -0.210)" in text
     assert "differ by at most 7 grey levels" in text and "look identical (PASS 0.9991" in text
-    visible = sentences.flip_sentence(replace(flipped, pass_score=0.93), "FFA")
+    visible = sentences.flip_sentence(changed(flipped, pass_score=0.93), "FFA")
     assert "differ visibly (PASS 0.9300)" in visible
-    failed = sentences.flip_sentence(replace(view, success=False, score_before=-2.0, score_after=-1.5, linf=64.0))
+    failed = sentences.flip_sentence(changed(view, success=False, score_before=-2.0, score_after=-1.5, linf=64.0))
     assert "could not change the network's answer: it still says *not smiling*" in failed and "64 grey levels" in failed
 
 
 def test_score_metric_delta_points_down_when_the_score_went_down(view):  # noqa: F811
-    value, delta = sentences.score_metric(replace(view, score_before=0.708, score_after=-0.002))
+    value, delta = sentences.score_metric(changed(view, score_before=0.708, score_after=-0.002))
     assert value == "-0.002" and delta == "-0.710 from +0.708", "Streamlit draws ↓ for a delta starting with '-'"
-    _, up = sentences.score_metric(replace(view, score_before=-0.3, score_after=0.01))
+    _, up = sentences.score_metric(changed(view, score_before=-0.3, score_after=0.01))
     assert up.startswith("+0.310")
 
 
 def test_identical_attacks_are_explained(view):  # noqa: F811
-    views = {"ffa": view, "fgs": replace(view, l2=view.l2 + 5), "fgv": view, "deepfool": replace(view, scale=9.9)}
+    views = {"ffa": view, "fgs": changed(view, l2=view.l2 + 5), "fgv": view, "deepfool": changed(view, scale=9.9)}
     groups = sentences.identical_groups(views)
     assert groups == [["ffa", "fgv"]]
     text = sentences.identical_sentence(groups[0])
     assert text.startswith("FFA and FGV gave identical numbers.")
     assert "multiples of the same gradient ∇f(x)" in text and "|f(x)| < 1" in text and "|f(x)| > 1" in text
     assert "DeepFool" in sentences.identical_sentence(["ffa", "fgv", "deepfool"])
-    assert sentences.identical_groups({"ffa": view, "fgs": replace(view, linf=view.linf + 1)}) == []
+    assert sentences.identical_groups({"ffa": view, "fgs": changed(view, linf=view.linf + 1)}) == []
 
 
 def test_padding_note_and_natural_intro():
@@ -54,7 +59,7 @@ def test_padding_note_and_natural_intro():
 
 
 def test_comparison_table_has_one_column_per_attack(view):  # noqa: F811
-    table = comparison_table({"ffa": view, "fgs": replace(view, success=False, scale=float("nan"))})
+    table = comparison_table({"ffa": view, "fgs": changed(view, success=False, scale=float("nan"))})
     assert list(table.columns) == ["FFA", "FGS"] and tuple(table.index) == MEASURES
     assert table.loc["flipped", "FGS"] == "no" and table.loc["scale (grey levels)", "FGS"].startswith("—")
     assert all(isinstance(v, str) for v in table.to_numpy().ravel()), "one text format, no mixed dtypes"
