@@ -12,7 +12,7 @@ from ffa_lab.explain.display import EVIDENCE_LEGEND
 from ffa_lab.models.bank import AttributeBank
 from ffa_lab.report.numbers import score_text
 from ffa_lab.report.saliency_figures import mean_saliency_heatmaps
-from ffa_lab.ui import cache
+from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.errors import guarded
 from ffa_lab.ui.sidebar import AppContext
 from ffa_lab.ui.widgets import attribute_select
@@ -31,6 +31,13 @@ def saliency_panel(ctx: AppContext, bank: AttributeBank, aligned: np.ndarray, pa
     """Maps of ``view``'s attribute beside its |δ|; without ``view`` (Inspect) the attribute is chosen here
     and FFA's perturbation of it is the one compared."""
     st.subheader("Where the network looks")
+    # opt-in (and in the link): the maps cost about as much again as the scores or the flip they explain
+    shown = links.control(
+        st.toggle, "saliency", "Show the evidence and Grad-CAM maps", key=state.page_key(page, "saliency")
+    )
+    if not shown:
+        st.caption("Signed evidence (gradient × input), Grad-CAM and their overlap with FFA's perturbation.")
+        return
     if view is None:
         attribute = attribute_select(page, list(bank.attributes), label="Attribute to explain")
         view = cache.flip(ctx.model_key, bank, aligned, attribute, "ffa")

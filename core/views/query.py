@@ -158,6 +158,7 @@ PARAMS: dict[str, Param] = {
     # Flip page: the strength slider and whether the flip-all grid is shown.
     "strength": Param("q_strength", 1.0, one_of(tuple(float(s) for s in STRENGTHS), "a strength step", float)),
     "all": Param("q_flip_all", False, parse_flag, lambda v: "1" if v else "0"),
+    "saliency": Param("q_saliency", False, parse_flag, lambda v: "1" if v else "0"),
     # Natural adversarials (gallery).
     "results": Param("q_gallery_source", "saved", one_of(("saved", "live"), "a results source")),
     "split": Param("q_gallery_split", "test", one_of(("test", "train"), "a split to mine")),

@@ -45,7 +45,9 @@ def panel_figures(at, page_name: str) -> list:
     ("path", "page_name"), [("pages/1_Inspect_Face.py", "inspect"), ("pages/2_Flip_Attribute.py", "flip")]
 )
 def test_saliency_panel_renders(path, page_name):
-    at = page(path, face="portrait:grace_hopper", attr="Smiling", attack="ffa").run()
+    off = page(path, face="portrait:grace_hopper", attr="Smiling", attack="ffa").run()
+    assert problems(off) == [] and not [k for k in charts(off) if f"{page_name}_" in k and "evidence" in k]
+    at = page(path, face="portrait:grace_hopper", attr="Smiling", attack="ffa", saliency="1").run()
     assert problems(at) == []
     evidence, cam, _ = panel_figures(at, page_name)
     for figure in (evidence, cam):
