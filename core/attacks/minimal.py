@@ -216,4 +216,4 @@ def minimal_norm_attack(
     name: str, label: str, path_fn: PathFn, params_type: type[MinimalNormParams], p: float
 ) -> AttackSpec:
     """The record of a minimal-norm attack in the norm ``p`` (2 or inf)."""
-    return AttackSpec(name, label, "minimal-norm", params_type, minimal_norm_engine(p, path_fn))
+    return AttackSpec(name, label, "minimal-norm", params_type, minimal_norm_engine(p, path_fn), norm=p)

@@ -58,6 +58,7 @@ class AttackSpec:
     params_type: type[SearchParams]
     engine: Engine
     in_paper: bool = False  # one of the ICPR 2016 paper's attacks (FFA, FGS, FGV)
+    norm: float | None = None  # the norm a minimal-norm attack minimises (2.0 or math.inf); None otherwise
 
     def run(
         self,

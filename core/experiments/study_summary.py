@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ffa_lab.attacks import REGISTRY
 from ffa_lab.experiments.results import FORMAT_VERSION, SAMPLES_FILE, write_csv, write_npz
 from ffa_lab.experiments.selection import quartiles
 from ffa_lab.files import remove_temporaries, write_json
@@ -116,10 +117,48 @@ def summarize_attributes(
             entry["success_pass99"][method] = 100.0 * int((won["pass"] >= config.tau).sum()) / max(n, 1)
             for column in ("linf", "l2", "pass", "scale"):
                 entry[column][method] = quartiles(won[column].to_numpy())
+        ratios = ffa_to_minimal(group, config.attacks)
+        if ratios:
+            entry["ffa_to_minimal"] = ratios
         out[attribute] = entry
     for attribute in config.attributes:
         out.setdefault(attribute, {"clean_accuracy": 0.0, "n_images": len(labels), "n_attacked": 0})
     return {a: out[a] for a in config.attributes}
+
+
+def ffa_to_minimal(group: pd.DataFrame, attacks: tuple[str, ...]) -> dict[str, dict]:
+    """How far FFA's perturbation is from the smallest one found (issue 14): for each minimal-norm attack
+    M of ``attacks`` (registry kind "minimal-norm"), on the images of one attribute's ``group`` of samples
+    where both FFA and M succeeded, the ratio FFA norm / M norm in M's own norm (L2 for DDN and FMN, L∞ for
+    FMN-L∞): 1 means FFA's line already reaches the minimal perturbation, 3 means it needs three times the
+    smallest one found. Empty without FFA or without a minimal-norm attack."""
+    if "ffa" not in attacks:
+        return {}
+    won = group[group["success"].astype(bool)]
+    ffa = won[won["method"] == "ffa"].set_index("image_id")
+    out: dict[str, dict] = {}
+    for method in attacks:
+        norm = REGISTRY[method].norm
+        if norm is None:
+            continue
+        column = "l2" if norm == 2.0 else "linf"
+        both = ffa.join(won[won["method"] == method].set_index("image_id"), how="inner", rsuffix="_min")
+        minimal = both[f"{column}_min"].to_numpy(np.float64)
+        keep = minimal > 0  # a zero-norm "success" (already on the goal side) has no ratio
+        out[method] = {
+            "norm": column,
+            "pairs": int(keep.sum()),
+            "ratio": quartiles(both[column].to_numpy(np.float64)[keep] / minimal[keep]),
+            "ffa_median": _median(both[column].to_numpy()[keep]),
+            "minimal_median": _median(minimal[keep]),
+            "ffa_pass_median": _median(both["pass"].to_numpy()[keep]),
+            "minimal_pass_median": _median(both["pass_min"].to_numpy()[keep]),
+        }
+    return out
+
+
+def _median(values: np.ndarray) -> float | None:
+    return float(np.median(values)) if len(values) else None
 
 
 def rank_attributes(per_attribute: dict[str, dict], config: StudyConfig) -> list[str]:
