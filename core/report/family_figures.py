@@ -101,7 +101,13 @@ def side_effect_heatmaps(families: list[Family]) -> go.Figure:
     blank) on one colour axis from 0 to the largest rate of any of them."""
     matrices = [side_effect_matrix(f) for f in families]
     top = max((float(np.nanmax(m)) for m in matrices if np.isfinite(m).any()), default=1.0) or 1.0
-    figure = make_subplots(rows=1, cols=len(families), subplot_titles=[f.label for f in families])
+    figure = make_subplots(
+        rows=1,
+        cols=len(families),
+        subplot_titles=[f.label for f in families],
+        shared_yaxes=True,
+        horizontal_spacing=0.02,
+    )
     for k, (family, matrix) in enumerate(zip(families, matrices, strict=True)):
         figure.add_trace(
             go.Heatmap(
@@ -137,7 +143,8 @@ def mean_delta_maps(maps: dict[str, np.ndarray], attribute: str) -> go.Figure:
             col=k + 1,
         )
     figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    for k in range(len(labels)):  # each panel keeps its own pixels square
+        figure.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{k + 1 if k else ''}", row=1, col=k + 1)
     return figure.update_layout(
         coloraxis=delta_coloraxis(top), height=360, title=f"Mean |δ| of FFA perturbations of {attribute} per family"
     )

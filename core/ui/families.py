@@ -27,7 +27,8 @@ from ffa_lab.views import families as views
 
 MINIMAL_HINT = (
     "No chosen family has a `minimal/` study with FFA-to-minimal ratios yet: "
-    "`ffa-lab study --attacks ffa,ddn,fmn,fmn-linf --out assets/results/<family>/minimal` adds one."
+    "`ffa-lab study --models assets/models/<family> --attacks ffa,ddn,fmn,fmn-linf "
+    "--out assets/results/<family>/minimal` adds one."
 )
 
 
