@@ -5,7 +5,9 @@ Input: a results folder holding ``study/`` and/or ``natural/`` (as written by ``
 plotly.js is embedded in the first figure only) and ``summary.md``. Example grids (original |
 amplified perturbation | adversarial, with scores and PASS) are re-computed at report time from the
 CelebA images and the models recorded in the results (or given explicitly); they are never stored in
-the results folder. Without models or images the report is written without them, saying why.
+the results folder. Without models or images the report is written without them, saying why. Given
+several results folders (``compare``), a "Model families side by side" section follows
+(:mod:`ffa_lab.report.families`, docs/families.md).
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from ffa_lab.report.colors import DELTA_COLORSCALE
 from ffa_lab.views import families as views
 from tests.app.test_pages import page, problems
+from tests.app.test_saliency_panel import array, charts
 from tests.family_helpers import write_two_families
 
 
@@ -42,6 +44,10 @@ def test_family_tab_compares_two_families(two_families):
     assert problems(at) == []
     assert list(_frame(at, "attribute").set_index("attribute").loc["X"]) == [80.0, 90.0]
     assert any("FFA / DDN L2 ratio (median)" in m.value and "mean 2.00" in m.value for m in at.markdown)
+    delta = next(f for key, f in charts(at).items() if "fam_mean_delta" in key)
+    assert [list(stop) for stop in delta.layout.coloraxis.colorscale] == DELTA_COLORSCALE
+    assert len(delta.data) == 2
+    assert array(delta.data[0].z).max() == 1.0 and delta.layout.coloraxis.cmax == 1.0  # X's maps: all 1.0
 
 
 def test_one_family_has_no_correlation(two_families):
