@@ -1,16 +1,26 @@
-"""Robustness dashboard: the study's per-attribute table, success and PASS charts, side effects, anchors."""
+"""Robustness dashboard: the study's per-attribute table, success and PASS charts, side effects, anchors;
+and the shipped model families side by side (tab "Compare families")."""
 
 import streamlit as st
 
 from ffa_lab.report import figures
 from ffa_lab.ui import cache, links, state
 from ffa_lab.ui.errors import guarded
+from ffa_lab.ui.families import families_section
 from ffa_lab.ui.saliency import mean_saliency_section
 from ffa_lab.ui.sidebar import AppContext, run_page
 from ffa_lab.views.settings import results_root
 
 
 def render(ctx: AppContext) -> None:
+    this_study, compare = st.tabs(["This study", "Compare families"])
+    with this_study:
+        study_section()
+    with compare:
+        families_section()
+
+
+def study_section() -> None:
     folder = results_root() / "study"
     study = guarded("Reading the study results", cache.study, cache.folder_stamp(str(folder)), expected=True)
     if study is None:

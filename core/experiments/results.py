@@ -163,27 +163,41 @@ class NaturalResults:
         return list(self.summary["splits"])
 
 
-def read_study(folder: str | Path) -> StudyResults:
-    """Read a study folder; :class:`ResultsError` names the missing or malformed file."""
+def read_study_tables(folder: str | Path) -> tuple[dict, pd.DataFrame]:
+    """A study folder's ``summary.json`` and ``side_effects.csv`` only (no per-sample table, no maps):
+    what comparisons across studies need; :class:`ResultsError` names the missing or malformed file."""
     folder = Path(folder)
     summary = _read_summary(folder, "study")
     for key in ("attacks", "ranking", "attributes", "settings"):
         if key not in summary:
             raise ResultsError(f"{folder / 'summary.json'}: key {key!r} is missing")
-    samples = _read_csv(samples_path(folder), STUDY_COLUMNS, dtype={"image_id": str})
     side = _read_csv(folder / "side_effects.csv", ("attribute",)).set_index("attribute")
     names = list(summary["attributes"])
     if list(side.index) != names or list(side.columns) != list(summary.get("side_effect_columns", side.columns)):
         raise ResultsError(f"{folder / 'side_effects.csv'}: rows do not match the study's attributes")
-    path = folder / "mean_perturbation.npz"
+    return summary, side
+
+
+def read_study(folder: str | Path) -> StudyResults:
+    """Read a study folder; :class:`ResultsError` names the missing or malformed file."""
+    folder = Path(folder)
+    summary, side = read_study_tables(folder)
+    samples = _read_csv(samples_path(folder), STUDY_COLUMNS, dtype={"image_id": str})
+    return StudyResults(folder, summary, samples, side, read_mean_perturbation(folder, len(summary["attributes"])))
+
+
+def read_mean_perturbation(folder: str | Path, n_attributes: int) -> np.ndarray:
+    """A study folder's ``mean_perturbation.npz``: float32 (n_attributes, H, W) mean |δ| in grey levels,
+    in the attribute order of its ``summary.json``; :class:`ResultsError` when missing or misshapen."""
+    path = Path(folder) / "mean_perturbation.npz"
     try:
         with np.load(path, allow_pickle=False) as data:
             mean = data["mean_abs_delta"].astype(np.float32)
     except (OSError, ValueError, KeyError) as exc:
         raise ResultsError(f"{path}: missing or unreadable ({exc})") from None
-    if mean.ndim != 3 or mean.shape[0] != len(names):
-        raise ResultsError(f"{path}: mean_abs_delta has shape {mean.shape}, expected ({len(names)}, H, W)")
-    return StudyResults(folder, summary, samples, side, mean)
+    if mean.ndim != 3 or mean.shape[0] != n_attributes:
+        raise ResultsError(f"{path}: mean_abs_delta has shape {mean.shape}, expected ({n_attributes}, H, W)")
+    return mean
 
 
 def read_natural(folder: str | Path) -> NaturalResults:

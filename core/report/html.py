@@ -5,7 +5,9 @@ Input: a results folder holding ``study/`` and/or ``natural/`` (as written by ``
 plotly.js is embedded in the first figure only) and ``summary.md``. Example grids (original |
 amplified perturbation | adversarial, with scores and PASS) are re-computed at report time from the
 CelebA images and the models recorded in the results (or given explicitly); they are never stored in
-the results folder. Without models or images the report is written without them, saying why.
+the results folder. Without models or images the report is written without them, saying why. Given
+several results folders (``compare``), a "Model families side by side" section follows
+(:mod:`ffa_lab.report.families`, docs/families.md).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from ffa_lab.data.images import encode_png
 from ffa_lab.experiments.results import NaturalResults, ResultsError, StudyResults, read_natural, read_study
 from ffa_lab.files import atomic_write_bytes
 from ffa_lab.report import figures
+from ffa_lab.report.families import Family, families_from_results
+from ffa_lab.report.family_figures import family_figures
 from ffa_lab.report.markdown import render_markdown
 from ffa_lab.report.numbers import score_text
 
@@ -163,9 +167,14 @@ vertical-align:top;max-width:600px}.example p{font-size:.85em}pre{background:#f6
 
 
 def render_html(
-    study: StudyResults | None, natural: NaturalResults | None, examples: list[Example], example_note: str = ""
+    study: StudyResults | None,
+    natural: NaturalResults | None,
+    examples: list[Example],
+    example_note: str = "",
+    families: list[Family] | None = None,
 ) -> str:
-    """The whole report page; plotly.js is inlined in the first figure only (no CDN, works offline)."""
+    """The whole report page; plotly.js is inlined in the first figure only (no CDN, works offline).
+    With two or more ``families``, a "Model families side by side" section follows the natural samples."""
     sections: list[tuple[str, list]] = []
     if study is not None:
         sections += [
@@ -181,6 +190,8 @@ def render_html(
     if natural is not None:
         extra = figures.extra_epochs_bars(natural)
         sections.append(("Natural adversarial samples", [figures.natural_rates(natural)] + ([extra] if extra else [])))
+    if families and len(families) >= 2:
+        sections.append(("Model families side by side", family_figures(families)))
     body, first = [], True
     for title, figs in sections:
         body.append(f"<h2>{html.escape(title)}</h2>")
@@ -188,7 +199,7 @@ def render_html(
             body.append(fig.to_html(full_html=False, include_plotlyjs=first, config={"displaylogo": False}))
             first = False
     body.append("<h2>Examples</h2>" + _examples_html(examples, example_note))
-    summary = html.escape(render_markdown(study, natural))
+    summary = html.escape(render_markdown(study, natural, families))
     body.append(f"<h2>Summary (markdown)</h2><pre>{summary}</pre>")
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ffa-lab report</title>"
@@ -205,10 +216,13 @@ def write_report(
     models: str | Path | None = None,
     celeba: str | Path | None = None,
     examples: int = 6,
+    compare: list[str | Path] | None = None,
     log=print,
 ) -> dict[str, Path]:
-    """Write ``out/report.html`` and ``out/summary.md``; returns their paths."""
+    """Write ``out/report.html`` and ``out/summary.md``; returns their paths. ``compare``: results folders
+    (``results`` among them or not) whose studies are set side by side as model families (two or more)."""
     study, natural = find_results(results)
+    families = families_from_results(list(compare)) if compare and len(compare) >= 2 else None
     loaded = data = None
     note = ""
     if examples > 0:
@@ -216,8 +230,8 @@ def write_report(
     shown = make_examples(study, natural, loaded, data, examples) if loaded is not None else []
     out = Path(out)
     paths = {"html": out / "report.html", "markdown": out / "summary.md"}
-    atomic_write_bytes(paths["html"], render_html(study, natural, shown, note).encode())
-    atomic_write_bytes(paths["markdown"], render_markdown(study, natural).encode())
+    atomic_write_bytes(paths["html"], render_html(study, natural, shown, note, families).encode())
+    atomic_write_bytes(paths["markdown"], render_markdown(study, natural, families).encode())
     if note:
         log(f"note: {note}")
     return paths

@@ -1,12 +1,15 @@
 """The markdown summary of study and natural-adversarial results (``summary.md`` of the report).
 
 States the settings, FFA vs FGS/FGV, the ranking with its criterion, the most robust and most
-vulnerable attributes, natural-adversarial counts per split and the additional-epochs outcome.
+vulnerable attributes, natural-adversarial counts per split and the additional-epochs outcome; with several results folders,
+the model families side by side (ffa_lab.report.family_markdown).
 """
 
 from __future__ import annotations
 
 from ffa_lab.experiments.results import NaturalResults, StudyResults
+from ffa_lab.report.families import Family
+from ffa_lab.report.family_markdown import families_markdown
 
 TOP = 10  # how many attributes are listed as most robust / most vulnerable
 
@@ -100,11 +103,16 @@ def natural_markdown(natural: NaturalResults) -> list[str]:
     return lines + [""]
 
 
-def render_markdown(study: StudyResults | None, natural: NaturalResults | None) -> str:
-    """The summary as markdown text (study first, then natural adversarial samples)."""
+def render_markdown(
+    study: StudyResults | None, natural: NaturalResults | None, families: list[Family] | None = None
+) -> str:
+    """The summary as markdown text (study first, then natural adversarial samples, then the model
+    families side by side when ``families`` holds two or more)."""
     lines = ["# ffa-lab results summary", ""]
     if study is not None:
         lines += study_markdown(study)
     if natural is not None:
         lines += natural_markdown(natural)
+    if families and len(families) >= 2:
+        lines += families_markdown(families)
     return "\n".join(lines)
