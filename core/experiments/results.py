@@ -123,17 +123,10 @@ def _read_csv(path: Path, columns: tuple[str, ...], **kwargs) -> pd.DataFrame:
     return table
 
 
-@dataclass(frozen=True, eq=False)
-class StudyResults:
-    """A finished study folder: ``summary`` (dict), ``samples`` (one row per image x attribute x method),
-    ``side_effects`` (attacked attribute x changed attribute, rates in [0, 1]) and ``mean_perturbation``
-    ((A, H, W) mean |δ| in grey levels, attribute order of ``summary["attributes"]``)."""
+class StudySummaryFields:
+    """The lists every reader of a study's ``summary.json`` asks for (a mixin over a ``summary`` dict)."""
 
-    folder: Path
     summary: dict
-    samples: pd.DataFrame
-    side_effects: pd.DataFrame
-    mean_perturbation: np.ndarray
 
     @property
     def attacks(self) -> list[str]:
@@ -146,6 +139,19 @@ class StudyResults:
     @property
     def ranking(self) -> list[str]:
         return list(self.summary["ranking"])
+
+
+@dataclass(frozen=True, eq=False)
+class StudyResults(StudySummaryFields):
+    """A finished study folder: ``summary`` (dict), ``samples`` (one row per image x attribute x method),
+    ``side_effects`` (attacked attribute x changed attribute, rates in [0, 1]) and ``mean_perturbation``
+    ((A, H, W) mean |δ| in grey levels, attribute order of ``summary["attributes"]``)."""
+
+    folder: Path
+    summary: dict
+    samples: pd.DataFrame
+    side_effects: pd.DataFrame
+    mean_perturbation: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)

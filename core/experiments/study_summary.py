@@ -143,16 +143,16 @@ def ffa_to_minimal(group: pd.DataFrame, attacks: tuple[str, ...]) -> dict[str, d
             continue
         column = "l2" if norm == 2.0 else "linf"
         both = ffa.join(won[won["method"] == method].set_index("image_id"), how="inner", rsuffix="_min")
-        minimal = both[f"{column}_min"].to_numpy(np.float64)
-        keep = minimal > 0  # a zero-norm "success" (already on the goal side) has no ratio
+        both = both[both[f"{column}_min"].to_numpy(np.float64) > 0]  # a zero-norm "success" has no ratio
+        ffa_norm, minimal = both[column].to_numpy(), both[f"{column}_min"].to_numpy(np.float64)
         out[method] = {
             "norm": column,
-            "pairs": int(keep.sum()),
-            "ratio": quartiles(both[column].to_numpy(np.float64)[keep] / minimal[keep]),
-            "ffa_median": _median(both[column].to_numpy()[keep]),
-            "minimal_median": _median(minimal[keep]),
-            "ffa_pass_median": _median(both["pass"].to_numpy()[keep]),
-            "minimal_pass_median": _median(both["pass_min"].to_numpy()[keep]),
+            "pairs": len(both),
+            "ratio": quartiles(ffa_norm.astype(np.float64) / minimal),
+            "ffa_median": _median(ffa_norm),
+            "minimal_median": _median(minimal),
+            "ffa_pass_median": _median(both["pass"].to_numpy()),
+            "minimal_pass_median": _median(both["pass_min"].to_numpy()),
         }
     return out
 

@@ -21,14 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ffa_lab.experiments.results import ResultsError, read_study_tables
+from ffa_lab.experiments.results import ResultsError, StudySummaryFields, read_study_tables
 
 FAST_ATTACKS = ("ffa", "fgs", "fgv")  # the attacks every family's study compares
 MINIMAL_FOLDER = "minimal"
 
 
 @dataclass(frozen=True, eq=False)
-class Family:
+class Family(StudySummaryFields):
     """One family's numbers: ``label`` (e.g. ``multi-task (multi-task)``), its model folder (None: not
     known) and results folder,
     the study folder read (``study_folder``), ``evaluation`` (the model folder's ``evaluation.json`` or
@@ -45,14 +45,6 @@ class Family:
     minimal: dict | None
 
     @property
-    def ranking(self) -> list[str]:
-        return list(self.summary["ranking"])
-
-    @property
-    def attributes(self) -> list[str]:
-        return list(self.summary["attributes"])
-
-    @property
     def n_images(self) -> int | None:
         value = (self.summary.get("settings") or {}).get("n_images")
         return int(value) if isinstance(value, int) else None
@@ -62,17 +54,16 @@ class Family:
         return float((self.summary.get("settings") or {}).get("tau", 0.99))
 
 
-def _is_study(folder: Path) -> bool:
-    try:
-        return json.loads((folder / "summary.json").read_text()).get("kind") == "study"
-    except (OSError, ValueError, AttributeError):
-        return False
+def _study_summary(folder: Path) -> dict | None:
+    """``folder/summary.json`` when it is a finished study's, else None (read once per folder)."""
+    summary = _read_json(folder / "summary.json")
+    return summary if summary is not None and summary.get("kind") == "study" else None
 
 
-def _n_images(folder: Path) -> int:
+def _n_images(summary: dict) -> int:
     try:
-        return int(json.loads((folder / "summary.json").read_text())["settings"]["n_images"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return int(summary["settings"]["n_images"])
+    except (KeyError, TypeError, ValueError):
         return 0
 
 
@@ -81,12 +72,13 @@ def find_study_folder(results: str | Path) -> Path | None:
     with the most images (e.g. ``study1000/`` while it has not replaced ``study/``), else ``results``
     itself when it is a study folder; None when there is none (an unfinished run has no summary.json)."""
     results = Path(results)
-    if _is_study(results / "study"):
+    if _study_summary(results / "study") is not None:
         return results / "study"
-    others = sorted(p for p in results.glob("study*") if p.is_dir() and _is_study(p))
-    if others:
-        return max(others, key=_n_images)
-    return results if _is_study(results) else None
+    others = {p: _study_summary(p) for p in sorted(results.glob("study*")) if p.is_dir()}
+    finished = {p: summary for p, summary in others.items() if summary is not None}
+    if finished:
+        return max(finished, key=lambda p: _n_images(finished[p]))
+    return results if _study_summary(results) is not None else None
 
 
 def _read_json(path: Path) -> dict | None:
@@ -98,8 +90,8 @@ def _read_json(path: Path) -> dict | None:
 
 
 def _read_minimal(results: Path) -> dict | None:
-    summary = _read_json(results / MINIMAL_FOLDER / "summary.json")
-    if not summary or summary.get("kind") != "study":
+    summary = _study_summary(results / MINIMAL_FOLDER)
+    if not summary:
         return None
     attributes = summary.get("attributes") or {}
     has_ratios = any(isinstance(a, dict) and a.get("ffa_to_minimal") for a in attributes.values())
