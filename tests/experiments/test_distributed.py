@@ -6,6 +6,7 @@ gradient summation order depends on the thread count, not on the number of proce
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from ffa_lab.experiments.distributed import SINGLE, balance, block
 from ffa_lab.experiments.results import SAMPLES_FILE
@@ -131,6 +133,19 @@ def _same_files(a: Path, b: Path, names: list[str]) -> None:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
+def _same_weights(a: Path, b: Path, names: list[str]) -> None:
+    """Same tensors to float rounding (rtol 1e-5): a bank of 4 networks and shards of 2 run convolutions
+    with another group count, and on some CPUs (seen on a 2026-12 dev machine) the kernel then rounds a
+    last bit differently; within one shard layout the bytes are identical (the resume checks below)."""
+    from safetensors.torch import load_file
+
+    for name in names:
+        left, right = load_file(a / name), load_file(b / name)
+        assert left.keys() == right.keys(), name
+        for key in left:
+            torch.testing.assert_close(left[key], right[key], rtol=1e-5, atol=1e-6, msg=f"{name}: {key}")
+
+
 @needs_shared
 @pytest.mark.slow
 def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path):
@@ -140,7 +155,9 @@ def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path)
     _run(_single([*args, "--out", str(single)]), env)
     _run(_torchrun([*args, "--out", str(ranks)]), env)
     networks = [f"{a}.safetensors" for a in ATTRIBUTES.split(",")]
-    _same_files(single, ranks, networks)
+    _same_weights(single, ranks, networks)
+    reference = tmp_path / "reference"  # the uninterrupted torchrun run: what the resumed runs must equal
+    shutil.copytree(ranks, reference)
     assert sorted(p.name for p in (ranks / ".train").iterdir()) == ["shard-0-of-2", "shard-1-of-2"]
     summaries = [json.loads((f / "training_summary.json").read_text()) for f in (single, ranks)]
     _same_summary(*summaries)
@@ -150,7 +167,7 @@ def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path)
     (lagging / "state.safetensors").unlink()  # rank 1 keeps only epoch 2 (its "previous")
     log = _run(_torchrun([*args, "--out", str(ranks), "--resume"]), env)
     assert "resuming after epoch 2 of 3" in log
-    _same_files(single, ranks, networks)
+    _same_files(reference, ranks, networks)
 
     # SIGKILL every rank once *every* shard has saved an epoch (resume needs an epoch all ranks saved),
     # which is two epochs before the end: the re-run resumes and redoes only what was lost
@@ -159,7 +176,7 @@ def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path)
     assert all(p.is_file() for p in shards) and not (resumed / "training_summary.json").exists(), "killed mid-run"
     log = _run(_torchrun([*args, "--out", str(resumed), "--resume"]), env)
     assert "resuming after epoch" in log
-    _same_files(single, resumed, networks)
+    _same_files(reference, resumed, networks)
 
 
 @needs_shared
