@@ -18,7 +18,7 @@ import numpy as np
 from ffa_lab.data.images import shrink_to_side
 from ffa_lab.faces.geometry import TEMPLATE as _TEMPLATE
 
-MAX_SIDE = 800  # the cascades run on at most this size (area-downscaled)
+MAX_SIDE = 480  # the cascades run on at most this size (area-downscaled)
 EYE_FACE_WIDTH = 200  # faces narrower than this (px) are enlarged for the eye search
 ANGLES = (0.0, -15.0, 15.0, -30.0, 30.0)  # degrees; detections at several angles are merged, best weight wins
 # Landmark = box_xy + HAAR_REL * box_wh for the box of the frontal-face cascade (alt2). Fitted by
@@ -130,17 +130,21 @@ def _search(gray: np.ndarray) -> list[tuple[bool, float, np.ndarray, np.ndarray]
 
 
 def haar_faces(
-    image: np.ndarray, *, permissive: bool = False
+    image: np.ndarray, *, permissive: bool = False, angles: tuple[float, ...] | None = None
 ) -> list[tuple[tuple[float, float, float, float], float, np.ndarray]]:
     """Faces in ``image`` (uint8 RGB). The box is the upright bounding box of the (possibly rotated) cascade box;
     the score is the cascade's level weight squashed to (0, 1) by a logistic — a relative confidence,
     not comparable with YuNet's. ``permissive``: OpenCV's default frontal cascade with fewer neighbours
     (:data:`PERMISSIVE`) at every angle of :data:`ANGLES` — more faces and more false ones, for a caller
-    that checks them (the landmark network); its landmarks are estimated from alt2-fitted positions."""
+    that checks them (the landmark network); its landmarks are estimated from alt2-fitted positions.
+    ``angles``: search exactly these angles (degrees; e.g. ``(0.0,)`` for a caller with another way to confirm
+    a face) instead of upright-then-tilted."""
     gray, scale = shrink_to_side(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), MAX_SIDE)
     gray = cv2.equalizeHist(gray)
     if permissive:
-        found = [c for angle in ANGLES for c in _candidates(gray, angle, *PERMISSIVE)]
+        found = [c for angle in angles or ANGLES for c in _candidates(gray, angle, *PERMISSIVE)]
+    elif angles is not None:
+        found = [c for angle in angles for c in _candidates(gray, angle)]
     else:
         found = _search(gray)
     kept: list[tuple[bool, float, np.ndarray, np.ndarray]] = []

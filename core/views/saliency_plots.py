@@ -33,7 +33,7 @@ def _face_figure(
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=50, b=10), template="plotly_white")
+    fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=50, b=10))  # Streamlit's chart theme styles it
     return fig
 
 

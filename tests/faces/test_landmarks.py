@@ -134,3 +134,25 @@ def test_a_tiny_or_blank_picture_finds_no_face_rather_than_crashing():
     noise = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
     with pytest.raises(NoFaceError):
         align_face(cv2.GaussianBlur(noise, (0, 0), 3), aligner="landmarks")
+
+
+def test_a_sure_upright_face_needs_no_tilted_haar_search(monkeypatch):
+    """The tilted Haar searches cost 4x the upright one: run only when no upright start became a sure face."""
+    from ffa_lab.faces import haar, landmarks
+
+    searched: list[float] = []
+    candidates = haar._candidates
+
+    def counting(gray, angle, *args):
+        searched.append(angle)
+        return candidates(gray, angle, *args)
+
+    monkeypatch.setattr(haar, "_candidates", counting)
+    hopper = bundled_portraits()["Grace Hopper (matplotlib)"]()
+    faces = landmarks.landmark_faces(hopper)
+    assert faces and faces[0][1] >= landmarks.SURE_FACE_PROB
+    assert searched == [0.0]
+    searched.clear()
+    noise = np.random.default_rng(1).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    landmarks.landmark_faces(noise, permissive=False)
+    assert sorted(searched) == sorted(haar.ANGLES)  # no sure face: the tilted searches run
