@@ -13,6 +13,7 @@ from ffa_lab.errors import UsageError
 from ffa_lab.experiments import distributed
 from ffa_lab.models.family import FAMILIES
 from ffa_lab.models.train import TrainConfig, train_bank
+from ffa_lab.models.train_adversarial import AdversarialConfig, train_adversarial
 from ffa_lab.models.train_shared import FAMILY_ARCHS, SharedTrainConfig, train_shared
 
 
@@ -52,6 +53,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     parser.add_argument("--cache", default=None, help="decoded-image cache folder")
+    adversarial = parser.add_argument_group("adversarial fine-tuning (docs/adversarial-training.md)")
+    adversarial.add_argument(
+        "--adversarial",
+        action="store_true",
+        help="fine-tune the shared-trunk model of --init with PGD/FGS adversarial copies mixed into every batch "
+        "(--epochs default 2, --lr default 5e-4)",
+    )
+    adversarial.add_argument("--init", default=None, help="the model folder to fine-tune (multi-task or resnet)")
+    adversarial.add_argument("--adv-eps", type=float, default=4.0, help="L∞ size in grey levels (default 4)")
+    adversarial.add_argument("--adv-steps", type=int, default=1, help="PGD steps (default 1: FGS)")
+    adversarial.add_argument("--adv-fraction", type=float, default=0.5, help="share of each batch (default 0.5)")
 
 
 def make_config(args) -> TrainConfig | SharedTrainConfig:
@@ -77,6 +89,10 @@ def make_config(args) -> TrainConfig | SharedTrainConfig:
 
 
 def run(args) -> int:
+    if args.adversarial:
+        return _train_adversarial(args)
+    if args.init is not None:
+        raise UsageError("--init is for --adversarial fine-tuning")
     config = make_config(args)
     data = load_celeba(args.celeba)
     device = resolve_device(args.device)
@@ -116,4 +132,42 @@ def _train(args, config: TrainConfig | SharedTrainConfig, data, device: str, dis
             f"{args.out}: validation accuracy "
             f"{val['mean_accuracy']:.2f}%, balanced {val['mean_balanced_accuracy']:.2f}%"
         )
+    return 0
+
+
+def _train_adversarial(args) -> int:
+    if args.init is None:
+        raise UsageError("--adversarial needs --init MODEL_FOLDER (the shared-trunk model to fine-tune)")
+    if args.resume:
+        raise UsageError("--adversarial runs are short and do not resume; start them again")
+    config = AdversarialConfig(
+        init=args.init,
+        epochs=2 if args.epochs is None else args.epochs,
+        lr=5e-4 if args.lr is None else args.lr,
+        eps=args.adv_eps,
+        steps=args.adv_steps,
+        fraction=args.adv_fraction,
+    )
+    bar = None
+
+    def progress(epoch: int, step: int, total: int) -> None:
+        nonlocal bar
+        if bar is None or step == 1:
+            if bar is not None:
+                bar.close()
+            bar = progress_bar(total, f"adversarial epoch {epoch + 1}/{config.epochs}")
+        bar.update(1)
+
+    device = resolve_device(args.device)
+    cache = Path(args.cache) if args.cache else None
+    summary = train_adversarial(
+        config, load_celeba(args.celeba), Path(args.out), device=device, cache_dir=cache, progress=progress
+    )
+    if bar is not None:
+        bar.close()
+    val = summary["val"]
+    print(
+        f"wrote the fine-tuned {summary['family']} model to {args.out}: validation accuracy "
+        f"{val['mean_accuracy']:.2f}%, balanced {val['mean_balanced_accuracy']:.2f}%"
+    )
     return 0

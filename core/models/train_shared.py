@@ -204,8 +204,9 @@ def train_shared(
     return finalize_shared(model, config, data, out, images[val_idx], labels[val_idx], history, log)
 
 
-def finalize_shared(model, config, data, out, val_images, val_labels, history, log) -> dict:
-    """Calibrate each output's threshold on validation, fold it into ``head_bias``, write the file."""
+def finalize_shared(model, config, data, out, val_images, val_labels, history, log, training_extra=None) -> dict:
+    """Calibrate each output's threshold on validation, fold it into ``head_bias``, write the file;
+    ``training_extra`` (a dict) is recorded beside the configuration in the file's ``training``."""
     model = model.eval().to(memory_format=torch.contiguous_format)
     device = str(model.head_bias.device)
     scores = bank_scores(model, val_images, device=device)
@@ -217,7 +218,7 @@ def finalize_shared(model, config, data, out, val_images, val_labels, history, l
     calibrated = evaluate_scores(config.attributes, bank_scores(model, val_images, device=device), val_labels)
     seconds = [h["seconds"] for h in history]
     document = {
-        "training": config.to_json() | {"epochs_completed": len(history)},
+        "training": config.to_json() | {"epochs_completed": len(history)} | (training_extra or {}),
         "training_time": {
             "seconds_per_epoch": seconds,
             "mean_seconds_per_epoch": float(np.mean(seconds)) if seconds else None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ffa_lab.report.attack_tables import attack_tables_markdown
 from ffa_lab.report.families import Family, correlation_pairs
 from ffa_lab.report.family_tables import (
     attribute_order,
@@ -89,7 +90,7 @@ def families_markdown(families: list[Family]) -> list[str]:
     methods = minimal_methods(families)
     if methods:
         lines += minimal_markdown(families, methods)
-    return lines
+    return lines + attack_tables_markdown(families)
 
 
 def minimal_markdown(families: list[Family], methods: list[str]) -> list[str]:
