@@ -34,7 +34,13 @@ from ffa_lab.models.checkpoint_shared import read_shared
 from ffa_lab.models.evaluate import bank_scores, evaluate_scores
 from ffa_lab.models.shared import SharedTrunkNet
 from ffa_lab.models.train import _learning_rate, split_train_val
-from ffa_lab.models.train_shared import SharedTrainConfig, _make_optimizer, augment, finalize_shared, moon_weights
+from ffa_lab.models.train_shared import (
+    SharedTrainConfig,
+    _make_optimizer,
+    finalize_shared,
+    moon_weights,
+    train_shared_epoch,
+)
 
 
 @dataclass(frozen=True)
@@ -78,34 +84,28 @@ def adversarial_copies(model: SharedTrunkNet, x: torch.Tensor, labels: torch.Ten
     return adversarial.detach().round(), outputs
 
 
-def _epoch(model, optimizer, images, order, labels_t, weights, train_config, config, lr_at, device, progress):
-    model.train()
-    steps, total, flipped, attacked = math.ceil(len(order) / train_config.batch_size), 0.0, 0, 0
-    for step in range(steps):
-        batch = order[step * train_config.batch_size : (step + 1) * train_config.batch_size]
-        x = torch.from_numpy(images[batch.numpy()]).to(device).permute(0, 3, 1, 2).float()
-        x = augment(x, train_config)
-        target = labels_t[batch]
-        n_adv = max(1, round(config.fraction * len(x)))
-        adversarial, outputs = adversarial_copies(model, x[:n_adv], target[:n_adv], config)
-        with torch.no_grad():  # how often the copies flip their output before this step learns from them
-            after = model.eval().output_scores(adversarial, outputs)
-        model.train()
+class BatchMixer:
+    """``adversary`` for :func:`ffa_lab.models.train_shared.train_shared_epoch`: replaces the first
+    ``fraction`` of each batch by adversarial copies and counts how many of them flip their output against
+    the weights they were made for (before the step learns from them)."""
+
+    def __init__(self, model: SharedTrunkNet, config: AdversarialConfig) -> None:
+        self.model, self.config, self.flipped, self.attacked = model, config, 0, 0
+
+    def __call__(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        n_adv = max(1, round(self.config.fraction * len(x)))
+        adversarial, outputs = adversarial_copies(self.model, x[:n_adv], target[:n_adv], self.config)
         with torch.no_grad():
-            flipped += int(((after >= 0) != (target[:n_adv].gather(1, outputs[:, None])[:, 0] > 0)).sum())
-            attacked += n_adv
-        x = torch.cat([adversarial, x[n_adv:]]).contiguous(memory_format=torch.channels_last)
-        w = torch.where(target > 0, weights[1], weights[0])
-        loss = (w * 0.5 * (model(x) - target) ** 2).mean(0).sum()
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += float(loss.detach()) / model.groups
-        if progress is not None:
-            progress(step + 1, steps)
-    return total / steps, 100.0 * flipped / max(attacked, 1)
+            after = self.model.eval().output_scores(adversarial, outputs)
+        self.model.train()
+        wanted = target[:n_adv].gather(1, outputs[:, None])[:, 0] > 0
+        self.flipped += int(((after >= 0) != wanted).sum())
+        self.attacked += n_adv
+        return torch.cat([adversarial, x[n_adv:]])
+
+    @property
+    def flip_rate(self) -> float:
+        return 100.0 * self.flipped / max(self.attacked, 1)
 
 
 def train_adversarial(
@@ -150,9 +150,11 @@ def train_adversarial(
             steps_per_epoch * config.epochs,
         )
         report = None if progress is None else lambda s, n, e=epoch: progress(e, s, n)
-        loss, flip_rate = _epoch(
-            model, optimizer, images, order, labels_t, weights, train_config, config, lr_at, device, report
+        mixer = BatchMixer(model, config)
+        loss = train_shared_epoch(
+            model, optimizer, images, order, labels_t, weights, train_config, lr_at, device, report, mixer
         )
+        flip_rate = mixer.flip_rate
         seconds = time.time() - started
         model.eval()
         val = evaluate_scores(

@@ -106,16 +106,22 @@ def augment(x: torch.Tensor, config: SharedTrainConfig) -> torch.Tensor:
     return x
 
 
-def train_shared_epoch(model, optimizer, images, order, labels_t, weights, config, lr_at, device="cpu", progress=None):
+def train_shared_epoch(
+    model, optimizer, images, order, labels_t, weights, config, lr_at, device="cpu", progress=None, adversary=None
+):
     """One pass over ``images[order]`` (uint8 NHWC): the weighted squared loss summed over outputs.
-    Returns the mean loss per output (float)."""
+    ``adversary(x, target) -> x`` may replace images of each augmented batch (adversarial fine-tuning,
+    :mod:`ffa_lab.models.train_adversarial`). Returns the mean loss per output (float)."""
     model.train()
     steps, total = math.ceil(len(order) / config.batch_size), 0.0
     for step in range(steps):
         batch = order[step * config.batch_size : (step + 1) * config.batch_size]
         x = torch.from_numpy(images[batch.numpy()]).to(device).permute(0, 3, 1, 2).float()
-        x = augment(x, config).contiguous(memory_format=torch.channels_last)
+        x = augment(x, config)
         target = labels_t[batch]
+        if adversary is not None:
+            x = adversary(x, target)
+        x = x.contiguous(memory_format=torch.channels_last)
         w = torch.where(target > 0, weights[1], weights[0])
         loss = (w * 0.5 * (model(x) - target) ** 2).mean(0).sum()
         for group in optimizer.param_groups:

@@ -58,11 +58,14 @@ def browser_page(browser):
     return page
 
 
+SETTLE_MS = 400  # long enough for an action's run to have started (its status widget shown)
+
+
 def settle(page) -> None:
     """Wait until the script run has finished (no 'Running…' status widget) and the page is still."""
     page.wait_for_selector('[data-testid="stApp"]')
     for _ in range(2):  # a run may start right after the first one ends (a callback, a rerun)
-        page.wait_for_timeout(800)
+        page.wait_for_timeout(SETTLE_MS)
         page.wait_for_function(
             "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
             " && !document.querySelector('[data-testid=\"stSkeleton\"]')",  # lazily loaded charts
