@@ -1,6 +1,6 @@
 """Train the shipped ``resnet`` model: ``python scripts/train_resnet.py [--celeba DIR] [--resume]``.
 
-Equivalent to ``ffa-lab train --family resnet --celeba ../shared/celeba --out assets/models/resnet --seed 0 --shift 4 --epochs 6``
+Equivalent to ``ffa-lab train --family resnet --celeba ../shared/celeba --out assets/models/resnet --seed 0 --shift 4 --epochs 24``
 (architecture and defaults: ffa_lab.models.train_shared.FAMILY_ARCHS / SharedTrainConfig, docs/models.md);
 kept as a script so the exact command that produced ``assets/models/resnet`` is committed.
 """
@@ -26,7 +26,7 @@ if __name__ == "__main__":
                 "--shift",
                 "4",
                 "--epochs",
-                "6",
+                "24",
                 *args,
             ]
         )

@@ -75,7 +75,7 @@ def streamlit_server(env_overrides: dict[str, str], log_path: Path) -> Iterator[
             yield LiveServer(url=url, pid=process.pid)
         finally:
             process.terminate()
-            try:
-                process.wait(timeout=10)
+            try:  # a server with open sessions can take over 10 s to stop on SIGTERM; nothing is kept from it
+                process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 process.kill()
