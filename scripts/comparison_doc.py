@@ -17,7 +17,7 @@ from ffa_lab.report.families import families_from_results
 from ffa_lab.report.family_markdown import families_markdown
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = ["assets/results/default", "assets/results/multi-task", "assets/results/resnet"]
+SHIPPED = ["assets/results/default", "assets/results/multi-task", "assets/results/resnet", "assets/results/resnet-adv"]
 
 INTRO = """# The shipped families compared (issue 14)
 
@@ -27,7 +27,8 @@ minimal-norm attacks DDN (L2) and FMN-L∞ on a seeded 100-image subset, because
 perturbation over many steps: `python benchmarks/minimal_norm.py` prints their time per image beside
 FFA's). Accuracies are each model folder's
 `evaluation.json` (all 5,000 test images). What the attacks and measures are: docs/attacks.md; how the
-comparison is built: docs/families.md.
+comparison is built: docs/families.md. `resnet-adv` is the resnet after adversarial fine-tuning
+(docs/adversarial-training.md); it has no minimal-norm study.
 """
 
 
