@@ -8,6 +8,7 @@ screenshots go to test-artifacts/app/ (gitignored). Chromium comes from ``apt-ge
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -80,8 +81,15 @@ def no_exception(page, where: str) -> None:
     )
 
 
-def visible_count(page, selector: str) -> int:
-    return sum(1 for element in page.locator(selector).all() if element.is_visible())
+def visible_count(page, selector: str, wanted: int = 0, timeout_ms: int = 20_000) -> int:
+    """How many elements matching ``selector`` are visible, waiting up to ``timeout_ms`` for ``wanted`` of them
+    (a run's images and charts can still be mounting once its status widget is gone)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        count = sum(1 for element in page.locator(selector).all() if element.is_visible())
+        if count >= wanted or time.monotonic() > deadline:
+            return count
+        page.wait_for_timeout(200)
 
 
 def shoot(page, name: str) -> Path:
@@ -123,7 +131,7 @@ def upload_checks(page, folder: Path) -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
     settle(page)
     no_exception(page, "upload")
-    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 2
+    assert visible_count(page, '[data-testid="stPlotlyChart"]', 2) >= 2
     shoot(page, "1b_inspect_upload")
     fake = folder / "not_a_photo.jpg"
     fake.write_text("<html><body>not a photo</body></html>")
@@ -143,8 +151,8 @@ def test_every_page_in_chromium(server, browser_page, tmp_path):
     open_page(page, f"{server}/Inspect_Face")
     choose(page, "Portrait", "Grace Hopper (matplotlib)")
     no_exception(page, "inspect")
-    assert visible_count(page, '[data-testid="stImage"] img') >= 1
-    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 2  # landmarks over the photo, 40 scores
+    assert visible_count(page, '[data-testid="stImage"] img', 1) >= 1
+    assert visible_count(page, '[data-testid="stPlotlyChart"]', 2) >= 2  # landmarks over the photo, 40 scores
     shoot(page, "1_inspect_grace_hopper")
 
     upload_checks(page, tmp_path)
@@ -157,30 +165,30 @@ def test_every_page_in_chromium(server, browser_page, tmp_path):
     choose(page, "Attribute", "Smiling")
     no_exception(page, "flip")
     assert page.get_by_text("flipped", exact=False).first.is_visible()
-    assert visible_count(page, '[data-testid="stImage"] img') >= 3  # original | adversarial | perturbation
-    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 3  # |δ|, score vs scale, side effects
+    assert visible_count(page, '[data-testid="stImage"] img', 3) >= 3  # original | adversarial | perturbation
+    assert visible_count(page, '[data-testid="stPlotlyChart"]', 3) >= 3  # |δ|, score vs scale, side effects
     shoot(page, "2_flip_smiling")
     page.get_by_role("button", name="Flip every attribute", exact=False).click()
     settle(page)
     no_exception(page, "flip all")
-    assert visible_count(page, '[data-testid="stImage"] img') >= 3 + 40
+    assert visible_count(page, '[data-testid="stImage"] img', 3 + 40) >= 3 + 40
     shoot(page, "2b_flip_all_40")
 
     open_page(page, f"{server}/Compare_Attacks")
     no_exception(page, "compare")
-    assert visible_count(page, '[data-testid="stImage"] img') >= 1 + 2 * 5
+    assert visible_count(page, '[data-testid="stImage"] img', 1 + 2 * 5) >= 1 + 2 * 5
     shoot(page, "3_compare_attacks")
 
     open_page(page, f"{server}/Natural_Adversarials")
     no_exception(page, "gallery")
-    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 1
+    assert visible_count(page, '[data-testid="stPlotlyChart"]', 1) >= 1
     assert page.get_by_text("FFA_LAB_CELEBA", exact=False).first.is_visible()  # says how to add the dataset
     shoot(page, "4_natural_gallery")
 
     open_page(page, f"{server}/Robustness_Dashboard")
     no_exception(page, "dashboard")
-    assert visible_count(page, '[data-testid="stPlotlyChart"]') >= 4
-    assert visible_count(page, '[data-testid="stDataFrame"]') >= 1
+    assert visible_count(page, '[data-testid="stPlotlyChart"]', 4) >= 4
+    assert visible_count(page, '[data-testid="stDataFrame"]', 1) >= 1
     shoot(page, "5_dashboard")
 
 
