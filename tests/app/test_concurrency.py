@@ -52,10 +52,10 @@ def _faces(folder):
     return paths
 
 
-def _expected(models, path, attribute: str) -> tuple[bool, str, str]:
+def _expected(bank, path, attribute: str) -> tuple[bool, str, str]:
     torch.set_num_threads(1)
     face = prepare_bytes("upload", path.read_bytes(), path.name)
-    view = flip_view(load_bank(models).bank, face.aligned, attribute, "ffa", compute_pass=False)
+    view = flip_view(bank, face.aligned, attribute, "ffa", compute_pass=False)
     return view.success, score_text(view.score_before), score_text(view.score_after)
 
 
@@ -97,8 +97,9 @@ def test_eight_simultaneous_sessions_get_their_own_results(app_models, app_resul
         peak_mb = live.peak_rss_mb()
         browser.close()
     print(f"8 sessions, server peak RSS {peak_mb:.0f} MB")
+    bank = load_bank(app_models).bank  # loaded once for the eight expected results
     for message, attribute, path in zip(shown, ATTRIBUTES, faces, strict=True):
-        success, before, after = _expected(app_models, path, attribute)
+        success, before, after = _expected(bank, path, attribute)
         assert re.search(rf"\b{attribute.replace('_', '[ _]')}\b", message), f"session for {attribute} shows: {message}"
         expected = f"from {before} to {after}" if success else "did not flip"
         assert expected in message, f"{attribute} on {path.name}: expected {expected!r}, page: {message}"

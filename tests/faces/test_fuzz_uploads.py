@@ -1,4 +1,4 @@
-"""Fuzzing the upload path the app uses (decode -> align -> score) with hundreds of broken files (800, seeded).
+"""Fuzzing the upload path the app uses (decode -> align -> score) with hundreds of broken files (500, seeded).
 
 Every input must either give a face with 40 finite scores or raise one of our documented user errors
 (core/errors.USER_ERRORS), within a time bound and without unbounded memory growth.
@@ -22,7 +22,7 @@ from ffa_lab.errors import USER_ERRORS
 from ffa_lab.faces.align import NoFaceError
 from ffa_lab.views.faces_data import face_scores, prepare_aligned_bytes, prepare_bytes
 
-N_INPUTS = 800
+N_INPUTS = 500
 PER_INPUT_SECONDS = 5.0
 
 
