@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ffa_lab.cli.common import progress_bar, resolve_device
 from ffa_lab.data.attributes import resolve_attributes
@@ -100,18 +101,30 @@ def run(args) -> int:
         return _train(args, config, data, dist.device(device), dist)
 
 
-def _train(args, config: TrainConfig | SharedTrainConfig, data, device: str, dist: distributed.Distributed) -> int:
-    bar = None
+class EpochBars:
+    """The ``progress(epoch, step, total)`` callback of the trainers: one progress bar per epoch, labelled
+    ``{prefix}epoch E/N``; silent when ``shown`` is False (torchrun ranks other than the main one)."""
 
-    def progress(epoch: int, step: int, total: int) -> None:
-        nonlocal bar
-        if not dist.is_main:
+    def __init__(self, epochs: int, prefix: str = "", shown: bool = True) -> None:
+        self.epochs, self.prefix, self.shown = epochs, prefix, shown
+        self.bar: Any = None  # the current epoch's tqdm bar
+
+    def __call__(self, epoch: int, step: int, total: int) -> None:
+        if not self.shown:
             return
-        if bar is None or step == 1:
-            if bar is not None:
-                bar.close()
-            bar = progress_bar(total, f"epoch {epoch + 1}/{config.epochs}")
-        bar.update(1)
+        if self.bar is None or step == 1:
+            self.close()
+            self.bar = progress_bar(total, f"{self.prefix}epoch {epoch + 1}/{self.epochs}")
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _train(args, config: TrainConfig | SharedTrainConfig, data, device: str, dist: distributed.Distributed) -> int:
+    progress = EpochBars(config.epochs, shown=dist.is_main)
 
     summary = (train_bank if isinstance(config, TrainConfig) else train_shared)(
         config,  # type: ignore[arg-type]  # the isinstance above picks the trainer that matches config
@@ -123,8 +136,7 @@ def _train(args, config: TrainConfig | SharedTrainConfig, data, device: str, dis
         progress=progress,
         dist=dist,
     )
-    if bar is not None:
-        bar.close()
+    progress.close()
     val = summary["val"]
     if dist.is_main:
         print(
@@ -148,23 +160,13 @@ def _train_adversarial(args) -> int:
         steps=args.adv_steps,
         fraction=args.adv_fraction,
     )
-    bar = None
-
-    def progress(epoch: int, step: int, total: int) -> None:
-        nonlocal bar
-        if bar is None or step == 1:
-            if bar is not None:
-                bar.close()
-            bar = progress_bar(total, f"adversarial epoch {epoch + 1}/{config.epochs}")
-        bar.update(1)
-
+    progress = EpochBars(config.epochs, prefix="adversarial ")
     device = resolve_device(args.device)
     cache = Path(args.cache) if args.cache else None
     summary = train_adversarial(
         config, load_celeba(args.celeba), Path(args.out), device=device, cache_dir=cache, progress=progress
     )
-    if bar is not None:
-        bar.close()
+    progress.close()
     val = summary["val"]
     print(
         f"wrote the fine-tuned {summary['family']} model to {args.out}: validation accuracy "

@@ -222,11 +222,12 @@ def landmark_faces(image: np.ndarray, *, model: LandmarkModel | None = None, per
     if FRAME_RATIO[0] <= ratio <= FRAME_RATIO[1] and min(height, width) >= 24:
         framed.append(template_for((height, width)))
     # the upright Haar search first; its tilted searches (4x the cost) only when no start became a sure face
-    starts = [np.asarray(points, np.float64) for _, _, points in haar.haar_faces(image, angles=haar.ANGLES[:1])]
-    kept = _distinct(refine_landmarks(image, starts + framed, model=model))
+    upright = [np.asarray(points, np.float64) for _, _, points in haar.haar_faces(image, angles=haar.ANGLES[:1])]
+    refined = refine_landmarks(image, upright + framed, model=model)
+    kept = _distinct(refined)
     if not any(prob >= SURE_FACE_PROB for _, prob in kept):
-        starts += [np.asarray(points, np.float64) for _, _, points in haar.haar_faces(image, angles=haar.ANGLES[1:])]
-        kept = _distinct(refine_landmarks(image, starts + framed, model=model))
+        tilted = [np.asarray(points, np.float64) for _, _, points in haar.haar_faces(image, angles=haar.ANGLES[1:])]
+        kept = _distinct(refined + refine_landmarks(image, tilted, model=model))
     if not kept and permissive:
         boxes = haar.haar_faces(image, permissive=True)
         kept = _distinct(refine_landmarks(image, [np.asarray(p, np.float64) for _, _, p in boxes], model=model))

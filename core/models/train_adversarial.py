@@ -26,20 +26,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ffa_lab.data.attributes import ATTRIBUTE_INDEX
 from ffa_lab.data.celeba import CelebA
-from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
 from ffa_lab.models.checkpoint_shared import read_shared
 from ffa_lab.models.evaluate import bank_scores, evaluate_scores
 from ffa_lab.models.shared import SharedTrunkNet
-from ffa_lab.models.train import _learning_rate, split_train_val
+from ffa_lab.models.train import _learning_rate
 from ffa_lab.models.train_shared import (
     SharedTrainConfig,
     _make_optimizer,
     finalize_shared,
     moon_weights,
     train_shared_epoch,
+    training_data,
 )
 
 
@@ -131,10 +130,7 @@ def train_adversarial(
         **{**asdict(base), "arch": model.arch, "epochs": config.epochs, "lr": config.lr, "warmup_steps": 20}
     )
     model = model.requires_grad_(True).to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    ids = data.split_ids("train")[: base.limit] if base.limit else data.split_ids("train")
-    images = load_images(data, ids, cache_dir)
-    labels = data.labels_for(ids)[:, [ATTRIBUTE_INDEX[a] for a in model.attributes]]
-    train_idx, val_idx = split_train_val(ids, base.val_fraction, base.seed)  # the initial model's hold-out
+    images, labels, train_idx, val_idx = training_data(base, data, cache_dir)  # the initial model's hold-out
     weights = moon_weights(labels[train_idx], base.balance).to(device)
     labels_t = torch.from_numpy(labels.astype(np.float32)).to(device)
     optimizer = _make_optimizer(model, train_config)

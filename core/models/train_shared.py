@@ -135,6 +135,16 @@ def train_shared_epoch(
     return total / steps
 
 
+def training_data(config: SharedTrainConfig, data: CelebA, cache_dir: Path | None = None):
+    """(images uint8 NHWC, ±1 labels (N, G) in ``config.attributes`` order, train indices, validation indices):
+    the train partition (its first ``config.limit`` images) and the seeded validation hold-out."""
+    ids = data.split_ids("train")[: config.limit] if config.limit else data.split_ids("train")
+    images = load_images(data, ids, cache_dir)
+    labels = data.labels_for(ids)[:, [ATTRIBUTE_INDEX[a] for a in config.attributes]]
+    train_idx, val_idx = split_train_val(ids, config.val_fraction, config.seed)
+    return images, labels, train_idx, val_idx
+
+
 def train_shared(
     config: SharedTrainConfig,
     data: CelebA,
@@ -154,10 +164,7 @@ def train_shared(
         )
     out = Path(out)
     folder = train_state.state_dir(out, dist)
-    ids = data.split_ids("train")[: config.limit] if config.limit else data.split_ids("train")
-    images = load_images(data, ids, cache_dir)
-    labels = data.labels_for(ids)[:, [ATTRIBUTE_INDEX[a] for a in config.attributes]]
-    train_idx, val_idx = split_train_val(ids, config.val_fraction, config.seed)
+    images, labels, train_idx, val_idx = training_data(config, data, cache_dir)
     mean, std = channel_stats(images[train_idx])
     config = replace(config, arch=replace(config.arch, mean=mean, std=std))  # type: ignore[arg-type]  # 3 channels
     model = SharedTrunkNet.initialised(list(config.attributes), config.arch, config.seed, config.family).to(device)

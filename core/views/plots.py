@@ -10,12 +10,12 @@ from __future__ import annotations
 import base64
 import io
 
-import cv2
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
 from ffa_lab.attacks.criteria import is_success, predicts_positive
+from ffa_lab.data.images import shrink_to_side
 from ffa_lab.report.colors import delta_coloraxis
 from ffa_lab.report.numbers import score_text
 
@@ -24,7 +24,7 @@ LANDMARK_NAMES = ("left eye", "right eye", "nose", "left mouth", "right mouth")
 PHOTO_SIDE = 1024  # a photo is sent to the browser at most this large (it is drawn at most ~520 px high)
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+def layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     """Title, height and margins. No server-side template: the app draws with Streamlit's chart theme
     (``st.plotly_chart``'s default), which styles the figure in the browser, and validating a Plotly template
     costs more than building the figure itself (about 12 ms a figure on this CPU)."""
@@ -38,11 +38,7 @@ def photo_trace(photo: np.ndarray) -> go.Image:
     raw pixel values is 1.3 MB of JSON the server serialises and the browser parses on every upload, as a
     JPEG about 60 KB."""
     height, width = photo.shape[:2]
-    scale = min(1.0, PHOTO_SIDE / max(height, width))
-    shown = photo
-    if scale < 1.0:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        shown = cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
+    shown, _ = shrink_to_side(photo, PHOTO_SIDE)
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(shown)).save(buffer, format="JPEG", quality=90)
     step_x, step_y = width / shown.shape[1], height / shown.shape[0]
@@ -88,7 +84,7 @@ def score_bars(
     title = "Attribute scores"
     if text is not None:
         title += f" — {int(sum(t == '✓' for t in text))}/{len(scores)} agree with the CelebA labels"
-    return _layout(fig, title, 18 * len(scores) + 110)
+    return layout(fig, title, 18 * len(scores) + 110)
 
 
 def landmarks_figure(
@@ -136,7 +132,7 @@ def landmarks_figure(
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     height = int(np.clip(photo.shape[0] * 420 / max(photo.shape[1], 1), 260, 520))
-    return _layout(fig, title, height)
+    return layout(fig, title, height)
 
 
 def delta_heatmap(original: np.ndarray, adversarial: np.ndarray, title: str = "|δ| per pixel") -> go.Figure:
@@ -159,7 +155,7 @@ def delta_heatmap(original: np.ndarray, adversarial: np.ndarray, title: str = "|
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return _layout(fig, f"{title} (max {int(delta.max())}, {int((delta > 0).sum())} pixels changed)", 420)
+    return layout(fig, f"{title} (max {int(delta.max())}, {int((delta > 0).sum())} pixels changed)", 420)
 
 
 def scale_curve(
@@ -181,7 +177,7 @@ def scale_curve(
         )
     fig.update_xaxes(title="scale (grey levels of the largest pixel change)")
     fig.update_yaxes(title="score")
-    return _layout(fig, f"{attribute} score along the search", 340)
+    return layout(fig, f"{attribute} score along the search", 340)
 
 
 def side_effect_bars(rows: list[dict], attacked: str, top: int = 15) -> go.Figure:
@@ -201,6 +197,6 @@ def side_effect_bars(rows: list[dict], attacked: str, top: int = 15) -> go.Figur
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="score change")
     flipped = sum(r["flipped"] for r in rows)
-    return _layout(
+    return layout(
         fig, f"Side effects of flipping {attacked}: {flipped} other prediction(s) flipped", 22 * len(shown) + 120
     )

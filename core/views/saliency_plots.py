@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ffa_lab.explain.display import EVIDENCE_COLORSCALE, EVIDENCE_TICKS, signed_unit
+from ffa_lab.views.plots import layout
 
 PIXEL_QUANTILE = 0.99
 
@@ -33,8 +34,7 @@ def _face_figure(
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=50, b=10))  # Streamlit's chart theme styles it
-    return fig
+    return layout(fig, title, 420)
 
 
 def evidence_heatmap(image: np.ndarray, values: np.ndarray, title: str) -> go.Figure:
