@@ -11,17 +11,15 @@ Run: ``python benchmarks/attack_success.py [--models DIR] [--n 200] [--json FILE
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from common import REPO, benchmark_parser  # benchmarks/ is on sys.path (run as scripts)
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ffa_lab.attacks import REGISTRY, SearchParams  # noqa: E402
@@ -81,9 +79,7 @@ def print_row(attribute: str, row: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=str(REPO / "assets" / "models" / "default"))
-    parser.add_argument("--celeba", default=os.environ.get("FFA_SHARED", str(REPO.parent / "shared")) + "/celeba")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--attributes", default="Smiling,Male,Eyeglasses,Young")
     parser.add_argument("--methods", default=",".join(REGISTRY))
     parser.add_argument("--n", type=int, default=200)

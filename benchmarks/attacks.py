@@ -13,18 +13,16 @@ Needs the shared CelebA test images; ART is a benchmark-only dependency
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
+from common import REPO, benchmark_parser  # benchmarks/ is on sys.path (run as scripts)
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ffa_lab.attacks import REGISTRY, SearchParams  # noqa: E402
@@ -218,9 +216,7 @@ def bench_live(bank, faces: np.ndarray, attribute: str, repeats: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=str(REPO / "assets" / "models" / "default"))
-    parser.add_argument("--celeba", default=os.environ.get("FFA_SHARED", str(REPO.parent / "shared")) + "/celeba")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--images", type=int, default=64, help="(a) images attacked on every attribute")
     parser.add_argument("--loop-images", type=int, default=8, help="(a) images the per-sample loop re-attacks")
     parser.add_argument("--art-images", type=int, default=32)

@@ -16,7 +16,6 @@ of search steps), reported with the card's name.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -26,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import REPO, benchmark_parser  # benchmarks/ is on sys.path (run as scripts)
 
 
 def _port() -> int:
@@ -169,8 +168,7 @@ def gpu_part(device: str = "cuda", batch: int = 256, images_per_attribute: int =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--celeba", default=os.environ.get("FFA_SHARED", "../shared") + "/celeba")
+    parser = benchmark_parser(__doc__, models=False)
     parser.add_argument("--train-images", type=int, default=1200)
     parser.add_argument("--study-images", type=int, default=48)
     parser.add_argument("--gpu-only", action="store_true")

@@ -13,14 +13,14 @@ true first run); pass the same folder again to time a repeat after a server rest
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import REPO, benchmark_parser  # benchmarks/ is on sys.path (run as scripts)
+
 sys.path.insert(0, str(REPO))
 
 REPEAT_BUDGET = 2.0
@@ -46,9 +46,7 @@ def session(args) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    shared = Path(os.environ.get("FFA_SHARED") or REPO.parent / "shared")
-    parser.add_argument("--celeba", default=str(shared / "celeba"))
+    parser = benchmark_parser(__doc__, models=False)
     parser.add_argument("--attribute", default="Smiling")
     parser.add_argument("--split", default="test", choices=["test", "train"])
     parser.add_argument("--limit", type=int, default=5000, choices=[100, 200, 500, 1000, 2000, 5000])

@@ -31,7 +31,6 @@ says so and exits. Run: ``python benchmarks/minimal_norm.py [--images 16] [--att
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import sys
@@ -40,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import REPO, benchmark_parser  # benchmarks/ is on sys.path (run as scripts)
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ffa_lab.attacks import REGISTRY  # noqa: E402
@@ -236,9 +235,7 @@ def timing(bank, faces, attribute: str, methods: list[str], steps: int | None) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=str(REPO / "assets" / "models" / "default"))
-    parser.add_argument("--celeba", default=os.environ.get("FFA_SHARED", str(REPO.parent / "shared")) + "/celeba")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--attributes", default="Smiling,Eyeglasses")
     parser.add_argument("--images", type=int, default=16, help="correctly classified test faces per attribute")
     parser.add_argument(

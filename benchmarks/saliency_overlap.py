@@ -12,13 +12,12 @@ flipped faces, evidence (gradient × input), Grad-CAM and the plain gradient sid
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from common import benchmark_parser  # benchmarks/ is on sys.path (run as scripts)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -54,10 +53,7 @@ def measure(bank, images: np.ndarray, labels: np.ndarray, attribute: str) -> dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=str(ROOT / "assets" / "models" / "default"))
-    shared = Path(os.environ.get("FFA_SHARED") or ROOT.parent / "shared")
-    parser.add_argument("--celeba", default=str(shared / "celeba"))
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--attributes", default=DEFAULT_ATTRIBUTES)
     parser.add_argument("--study", default=str(ROOT / "assets" / "results" / "default" / "study"), help="'' to skip")

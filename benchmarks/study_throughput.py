@@ -15,7 +15,6 @@ The decoded-image cache is filled once before timing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -26,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import benchmark_parser  # benchmarks/ is on sys.path (run as scripts)
 
 SETTINGS = {
     "1x2": (1, 2, ["--workers", "1"]),
@@ -61,9 +62,7 @@ def run_once(args: list[str], ranks: int, threads: int, extra: list[str], cache:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="assets/models/default")
-    parser.add_argument("--celeba", default="../shared/celeba")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--images", type=int, default=40)
     parser.add_argument("--attributes", default="all")
     parser.add_argument("--repeat", type=int, default=2)

@@ -26,10 +26,10 @@ def render(ctx: AppContext) -> None:
     method = attack_select("flip", where=right)
     view = cache.flip(ctx.model_key, loaded.bank, face.aligned, attribute, method)
     name = attribute.replace("_", " ")
-    if view.success:
+    if view.numbers.success:
         st.success(
-            f"{REGISTRY[method].label} flipped **{name}** from {score_text(view.score_before)} to {score_text(view.score_after)} "
-            f"at scale {view.scale:.2f} (L∞ {view.linf:.0f} grey levels, PASS {fmt(view.pass_score, 4)})."
+            f"{REGISTRY[method].label} flipped **{name}** from {score_text(view.numbers.score_before)} to {score_text(view.numbers.score_after)} "
+            f"at scale {view.numbers.scale:.2f} (L∞ {view.numbers.linf:.0f} grey levels, PASS {fmt(view.numbers.pass_score, 4)})."
         )
     else:
         st.warning(
@@ -56,7 +56,9 @@ def render(ctx: AppContext) -> None:
     chart_left, chart_right = st.columns(2)
     shown = view.image_at(strength)
     chart_left.plotly_chart(delta_heatmap(view.original, shown, f"|δ| at ×{strength:.2f}"), key="flip_delta")
-    curve = scale_curve(view.trace_scales, view.trace_scores, view.scale, name, marker=strength * view.base_scale)
+    curve = scale_curve(
+        view.trace_scales, view.trace_scores, view.numbers.scale, name, marker=strength * view.base_scale
+    )
     chart_right.plotly_chart(curve, key="flip_curve")
     saliency_panel(ctx, loaded.bank, face.aligned, "flip", view=view)
     rows = side_effects(view)
@@ -72,7 +74,7 @@ def _images(view: FlipView, strength: float) -> None:
     amplified, factor = amplified_perturbation(view.original, shown)
     score = view.score_at(strength)
     cols = st.columns(3)
-    show_image(view.original, f"Original · score {score_text(view.score_before)}", where=cols[0])
+    show_image(view.original, f"Original · score {score_text(view.numbers.score_before)}", where=cols[0])
     verdict = "flipped" if view.reaches_goal_at(strength) else "not flipped"
     show_image(shown, f"Adversarial ×{strength:.2f} · score {score_text(score)} ({verdict})", where=cols[1])
     show_image(amplified, f"Perturbation amplified ×{factor:.0f} (grey = unchanged)", where=cols[2])
@@ -82,10 +84,10 @@ def _numbers(view: FlipView) -> None:
     cols = st.columns(6)
     value, change = score_metric(view)
     cols[0].metric("Score before → after", value, change, delta_color="off")
-    cols[1].metric("Scale", fmt(view.scale))
-    cols[2].metric("L2", fmt(view.l2, 1))
-    cols[3].metric("L∞ (grey levels)", fmt(view.linf, 0))
-    cols[4].metric("PASS", fmt(view.pass_score, 4))
+    cols[1].metric("Scale", fmt(view.numbers.scale))
+    cols[2].metric("L2", fmt(view.numbers.l2, 1))
+    cols[3].metric("L∞ (grey levels)", fmt(view.numbers.linf, 0))
+    cols[4].metric("PASS", fmt(view.numbers.pass_score, 4))
     cols[5].metric(
         "After PNG save",
         "yes" if view.png_verified else "no",
@@ -107,7 +109,7 @@ def _downloads(view: FlipView, face_ref: str, models_folder: str) -> None:
         view.png,
         file_name=f"{stem}.png",
         mime="image/png",
-        disabled=not view.success,
+        disabled=not view.numbers.success,
         key="flip_png",
     )
     right.download_button(

@@ -25,16 +25,18 @@ def render(ctx: AppContext) -> None:
         views[method] = cache.flip(ctx.model_key, loaded.bank, face.aligned, attribute, method)
         progress.progress((i + 1) / len(REGISTRY), text=f"{REGISTRY[method].label} done")
     progress.empty()
-    show_image(face.aligned, f"Original · {attribute} score {score_text(views['ffa'].score_before)}", height=220)
+    show_image(
+        face.aligned, f"Original · {attribute} score {score_text(views['ffa'].numbers.score_before)}", height=220
+    )
     cols = st.columns(len(views))
     for col, (method, view) in zip(cols, views.items(), strict=True):
         col.markdown(f"**{REGISTRY[method].label}**")
-        mark = "✅ flipped" if view.success else "❌ not flipped"
-        show_image(view.adversarial, f"{mark} · score {score_text(view.score_after)}", height=220, where=col)
+        mark = "✅ flipped" if view.numbers.success else "❌ not flipped"
+        show_image(view.adversarial, f"{mark} · score {score_text(view.numbers.score_after)}", height=220, where=col)
         amplified, factor = amplified_perturbation(view.original, view.adversarial)
         show_image(amplified, f"δ ×{factor:.0f}", height=220, where=col)
         col.caption(
-            f"scale {fmt(view.scale)} · L2 {fmt(view.l2, 1)} · L∞ {fmt(view.linf, 0)} · PASS {fmt(view.pass_score, 4)}"
+            f"scale {fmt(view.numbers.scale)} · L2 {fmt(view.numbers.l2, 1)} · L∞ {fmt(view.numbers.linf, 0)} · PASS {fmt(view.numbers.pass_score, 4)}"
         )
         col.markdown(flip_sentence(view, method.upper()))
     short = short_labels({name: spec.label for name, spec in REGISTRY.items()})  # "Iterative FFA", "FMN L∞"

@@ -20,6 +20,21 @@ class SearchTrace:
 
 
 @dataclass(frozen=True)
+class AttackSample:
+    """One sample of an :class:`AttackResult` as Python numbers (what a one-face view shows); ``scale`` is
+    NaN where the attack failed and ``pass_score`` NaN where PASS was not computed."""
+
+    attribute: str
+    success: bool
+    scale: float
+    score_before: float
+    score_after: float
+    l2: float
+    linf: float
+    pass_score: float
+
+
+@dataclass(frozen=True)
 class AttackResult:
     """B attacked samples (an image and the attribute attacked on it).
 
@@ -64,19 +79,38 @@ class AttackResult:
         """Percentage of samples flipped to their goal sign."""
         return 100.0 * float(self.success.mean()) if len(self.success) else float("nan")
 
+    @property
+    def pass_or_nan(self) -> np.ndarray:
+        """float64 (B,) PASS scores, NaN everywhere when PASS was not computed."""
+        if self.pass_score is None:
+            return np.full(len(self), np.nan)
+        return np.asarray(self.pass_score, dtype=np.float64)
+
+    def sample(self, i: int) -> AttackSample:
+        """Sample i's attribute and numbers as Python scalars."""
+        return AttackSample(
+            attribute=self.attributes[i],
+            success=bool(self.success[i]),
+            scale=float(self.scale[i]),
+            score_before=float(self.score_before[i]),
+            score_after=float(self.score_after[i]),
+            l2=float(self.l2[i]),
+            linf=float(self.linf[i]),
+            pass_score=float(self.pass_or_nan[i]),
+        )
+
     def row(self, i: int) -> dict:
-        """Sample i as the CLI's JSON record."""
-        pass_value = None if self.pass_score is None else float(self.pass_score[i])
-        scale = float(self.scale[i])
+        """Sample i as the CLI's JSON record (``scale`` null where failed, ``pass`` null when not computed)."""
+        sample = self.sample(i)
         return {
-            "attribute": self.attributes[i],
+            "attribute": sample.attribute,
             "method": self.method,
             "goal": self.goal,
-            "success": bool(self.success[i]),
-            "score_before": float(self.score_before[i]),
-            "score_after": float(self.score_after[i]),
-            "scale": None if np.isnan(scale) else scale,
-            "l2": float(self.l2[i]),
-            "linf": float(self.linf[i]),
-            "pass": pass_value,
+            "success": sample.success,
+            "score_before": sample.score_before,
+            "score_after": sample.score_after,
+            "scale": None if np.isnan(sample.scale) else sample.scale,
+            "l2": sample.l2,
+            "linf": sample.linf,
+            "pass": None if self.pass_score is None else sample.pass_score,
         }

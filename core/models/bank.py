@@ -15,7 +15,7 @@ inside, differentiably, so attacks and heatmaps work on the dataset's own intege
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, cast
 
 import torch
@@ -23,29 +23,29 @@ import torch.nn.functional as F
 from torch import nn
 
 from ffa_lab.data.attributes import ATTRIBUTE_INDEX, ATTRIBUTES
+from ffa_lab.jsonable import JsonDataclass
 
 
 @dataclass(frozen=True)
-class ArchConfig:
+class InputPreprocessing(JsonDataclass):
+    """How a CelebA-framed image becomes a network's input (:func:`crop_resize`): the crop as fractions
+    of the frame, the size it is area-resized to, and the per-channel normalisation. Every family's
+    architecture config starts with these fields."""
+
+    input_size: tuple[int, int] = (56, 48)  # (H, W) after preprocessing
+    crop: tuple[float, float, float, float] = (0.06, 0.08, 0.94, 0.96)  # left, top, right, bottom
+    mean: tuple[float, float, float] = (128.0, 108.0, 96.0)  # grey levels
+    std: tuple[float, float, float] = (76.0, 70.0, 70.0)
+
+
+@dataclass(frozen=True)
+class ArchConfig(InputPreprocessing):
     """Architecture and preprocessing of one attribute network (shared by a bank)."""
 
     name: str = "ffa-cnn"
     channels: tuple[int, ...] = (8, 16, 32, 48)
     hidden: int = 64
-    input_size: tuple[int, int] = (56, 48)  # (H, W) after preprocessing
-    crop: tuple[float, float, float, float] = (0.06, 0.08, 0.94, 0.96)  # left, top, right, bottom
-    mean: tuple[float, float, float] = (128.0, 108.0, 96.0)  # grey levels
-    std: tuple[float, float, float] = (76.0, 70.0, 70.0)
     dropout: float = 0.3
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> ArchConfig:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in known.items()}
-        return cls(**values)
 
     def feature_size(self) -> int:
         h, w = self.input_size

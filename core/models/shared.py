@@ -21,20 +21,20 @@ and ``head_bias`` (G,), so :meth:`subset` and the threshold fold only select or 
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ffa_lab.models.bank import ImageScoreModule, max_pool_2x2
+from ffa_lab.models.bank import ImageScoreModule, InputPreprocessing, max_pool_2x2
 
 TRUNKS = ("cnn", "resnet")
 
 
 @dataclass(frozen=True)
-class SharedArch:
+class SharedArch(InputPreprocessing):
     """Architecture and preprocessing of a shared-trunk network (JSON in its checkpoint)."""
 
     name: str = "moon-cnn"
@@ -42,10 +42,6 @@ class SharedArch:
     channels: tuple[int, ...] = (32, 64, 128, 192)
     blocks: tuple[int, ...] = (1, 1, 1, 1)  # cnn: conv layers per stage; resnet: residual blocks per stage
     hidden: int = 256  # 0: the outputs sit directly on the flattened features
-    input_size: tuple[int, int] = (56, 48)  # (H, W) after preprocessing
-    crop: tuple[float, float, float, float] = (0.06, 0.08, 0.94, 0.96)  # left, top, right, bottom
-    mean: tuple[float, float, float] = (128.0, 108.0, 96.0)  # grey levels
-    std: tuple[float, float, float] = (76.0, 70.0, 70.0)
     dropout: float = 0.3
 
     def __post_init__(self) -> None:
@@ -53,15 +49,6 @@ class SharedArch:
             raise ValueError(f"trunk must be one of {', '.join(TRUNKS)}, not {self.trunk!r}")
         if len(self.channels) != len(self.blocks) or not self.channels or min(self.blocks) < 1:
             raise ValueError("channels and blocks need one positive entry per stage")
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> SharedArch:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in known.items()}
-        return cls(**values)
 
     def feature_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of the trunk's last feature map."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import SINGLE, Distributed, block
 from ffa_lab.files import write_json
+from ffa_lab.jsonable import JsonDataclass
 from ffa_lab.models import train_state
 from ffa_lab.models.bank import ArchConfig, AttributeBank
 from ffa_lab.models.checkpoint import save_bank
@@ -37,7 +38,7 @@ from ffa_lab.models.evaluate import bank_scores, evaluate_scores, fold_threshold
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(JsonDataclass):
     """Training hyper-parameters (defaults train the shipped bank)."""
 
     attributes: tuple[str, ...] = ATTRIBUTES
@@ -53,16 +54,6 @@ class TrainConfig:
     seed: int = 0
     limit: int | None = None  # use only the first N training images (tests, smoke runs)
     arch: ArchConfig = field(default_factory=ArchConfig)
-
-    def to_json(self) -> dict:
-        return {**asdict(self), "arch": self.arch.to_json()}
-
-    @classmethod
-    def from_json(cls, data: dict) -> TrainConfig:
-        data = dict(data)
-        data["arch"] = ArchConfig.from_json(data["arch"])
-        data["attributes"] = tuple(data["attributes"])
-        return cls(**data)
 
 
 def _epoch_progress(progress: Callable[[int, int, int], None], epoch: int, step: int, total: int) -> None:

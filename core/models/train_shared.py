@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import SINGLE, Distributed
 from ffa_lab.files import write_json
+from ffa_lab.jsonable import JsonDataclass
 from ffa_lab.models import train_state
 from ffa_lab.models.checkpoint_shared import save_shared
 from ffa_lab.models.evaluate import bank_scores, evaluate_scores
@@ -44,7 +45,7 @@ FAMILY_ARCHS = {
 
 
 @dataclass(frozen=True)
-class SharedTrainConfig:
+class SharedTrainConfig(JsonDataclass):
     """Hyper-parameters of a shared-trunk run (defaults: the shipped ``multi-task`` model)."""
 
     family: str = "multi-task"
@@ -62,14 +63,6 @@ class SharedTrainConfig:
     seed: int = 0
     limit: int | None = None
     arch: SharedArch = field(default_factory=SharedArch)
-
-    def to_json(self) -> dict:
-        return {**asdict(self), "arch": self.arch.to_json()}
-
-    @classmethod
-    def from_json(cls, data: dict) -> SharedTrainConfig:
-        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**{**data, "arch": SharedArch.from_json(data["arch"]), "attributes": tuple(data["attributes"])})
 
 
 def moon_weights(labels: np.ndarray, balance: str) -> torch.Tensor:

@@ -51,7 +51,7 @@ def saliency_panel(ctx: AppContext, bank: AttributeBank, aligned: np.ndarray, pa
     cols[1].plotly_chart(
         grad_cam_overlay(aligned, maps.grad_cam, f"Grad-CAM of {name}"), key=f"{page}_saliency_gradcam"
     )
-    verdict = "flips" if view.success else "no flip"
+    verdict = "flips" if view.numbers.success else "no flip"
     cols[2].plotly_chart(
         delta_heatmap(view.original, view.adversarial, f"|δ| {attack}, {verdict}"), key=f"{page}_saliency_delta"
     )

@@ -55,7 +55,7 @@ def flip_all_grid(view: FlipAllView, stem: str, columns: int = 8) -> None:
     grid as a PNG and the numbers as a CSV to download (files named ``stem``_flip_all.png/.csv)."""
     order = display_order(view)
     st.caption(
-        f"{int(view.success.sum())}/{len(view.attributes)} attributes flipped; sorted by the scale needed "
+        f"{int(view.result.success.sum())}/{len(view.attributes)} attributes flipped; sorted by the scale needed "
         f"(smallest first); computed in {view.seconds:.1f} s."
     )
     left, right = st.columns(2)
@@ -70,9 +70,9 @@ def flip_all_grid(view: FlipAllView, stem: str, columns: int = 8) -> None:
     for row_start in range(0, len(order), columns):
         cells = st.columns(columns)
         for cell, i in zip(cells, order[row_start : row_start + columns], strict=False):
-            mark = "✅" if view.success[i] else "❌"
+            mark = "✅" if view.result.success[i] else "❌"
             cell.image(
                 enlarge(view.adversarial[i], 160),
-                caption=f"{mark} {view.attributes[i].replace('_', ' ')} · scale {fmt(view.scale[i], 1)} · "
-                f"PASS {fmt(view.pass_score[i], 3)}",
+                caption=f"{mark} {view.attributes[i].replace('_', ' ')} · scale {fmt(view.result.scale[i], 1)} · "
+                f"PASS {fmt(view.result.pass_or_nan[i], 3)}",
             )

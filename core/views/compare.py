@@ -31,13 +31,13 @@ MEASURES = (
 
 def _cells(view: FlipView) -> list[str]:
     return [
-        "yes" if view.success else "no",
-        score_text(view.score_before),
-        score_text(view.score_after),
-        fmt(view.scale, 3) if math.isfinite(view.scale) else "— (not flipped)",
-        fmt(view.l2, 2),
-        fmt(view.linf, 1),
-        fmt(view.pass_score, 5),
+        "yes" if view.numbers.success else "no",
+        score_text(view.numbers.score_before),
+        score_text(view.numbers.score_after),
+        fmt(view.numbers.scale, 3) if math.isfinite(view.numbers.scale) else "— (not flipped)",
+        fmt(view.numbers.l2, 2),
+        fmt(view.numbers.linf, 1),
+        fmt(view.numbers.pass_score, 5),
         "yes" if view.png_verified else "no",
         str(view.forward_passes),
         str(view.backward_passes),

@@ -22,7 +22,7 @@ CSV_COLUMNS = ("attribute", "flipped", "score_before", "score_after", "scale", "
 
 def display_order(view: FlipAllView) -> np.ndarray:
     """Indices into ``view.attributes``: flipped first by scale (smallest first), then the rest, stable."""
-    return np.argsort(np.where(view.success, view.scale, np.inf), kind="stable")
+    return np.argsort(np.where(view.result.success, view.result.scale, np.inf), kind="stable")
 
 
 def flip_all_png(view: FlipAllView, columns: int = 8) -> bytes:
@@ -37,7 +37,7 @@ def flip_all_png(view: FlipAllView, columns: int = 8) -> bytes:
     for cell, i in enumerate(order):
         x, y = (cell % columns) * width, (cell // columns) * (height + LABEL_HEIGHT)
         canvas.paste(Image.fromarray(view.adversarial[i]), (x, y))
-        mark = "+" if view.success[i] else "x"
+        mark = "+" if view.result.success[i] else "x"
         draw.text((x + 2, y + height + 1), f"{mark} {view.attributes[i]}", fill="black")
     return encode_png(np.asarray(canvas))
 
@@ -55,12 +55,12 @@ def flip_all_csv(view: FlipAllView) -> str:
         writer.writerow(
             [
                 view.attributes[i],
-                "yes" if view.success[i] else "no",
-                _number(view.score_before[i], 6),
-                _number(view.score_after[i], 6),
-                _number(view.scale[i], 4),
-                _number(view.linf[i], 1),
-                _number(view.pass_score[i], 6),
+                "yes" if view.result.success[i] else "no",
+                _number(view.result.score_before[i], 6),
+                _number(view.result.score_after[i], 6),
+                _number(view.result.scale[i], 4),
+                _number(view.result.linf[i], 1),
+                _number(view.result.pass_or_nan[i], 6),
             ]
         )
     return out.getvalue()

@@ -15,7 +15,7 @@ from ffa_lab.models.bank import AttributeBank
 @dataclass(frozen=True)
 class FlipAllView:
     """``result`` (sample i attacks ``attributes[i]``) and the wall time of the whole grid; the grid reads
-    the result's own arrays, ``pass_score`` NaN-filled when PASS was not computed."""
+    the result's own arrays (``result.pass_or_nan`` where PASS may not have been computed)."""
 
     result: AttackResult
     seconds: float
@@ -27,32 +27,6 @@ class FlipAllView:
     @property
     def adversarial(self) -> np.ndarray:
         return self.result.adversarial
-
-    @property
-    def success(self) -> np.ndarray:
-        return np.asarray(self.result.success, dtype=bool)
-
-    @property
-    def scale(self) -> np.ndarray:
-        return np.asarray(self.result.scale, dtype=np.float64)
-
-    @property
-    def score_before(self) -> np.ndarray:
-        return np.asarray(self.result.score_before, dtype=np.float64)
-
-    @property
-    def score_after(self) -> np.ndarray:
-        return np.asarray(self.result.score_after, dtype=np.float64)
-
-    @property
-    def linf(self) -> np.ndarray:
-        return np.asarray(self.result.linf, dtype=np.float64)
-
-    @property
-    def pass_score(self) -> np.ndarray:
-        if self.result.pass_score is None:
-            return np.full(len(self.result), np.nan)
-        return np.asarray(self.result.pass_score, dtype=np.float64)
 
 
 def flip_all_view(

@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
 
 from ffa_lab.attacks.criteria import changed_prediction, is_success
-from ffa_lab.attacks.result import AttackResult
+from ffa_lab.attacks.result import AttackResult, AttackSample
 from ffa_lab.attacks.run import apply_scale, attack_images
 from ffa_lab.attacks.search import perturb
 from ffa_lab.data.attributes import ATTRIBUTES, attribute_index
@@ -82,33 +83,10 @@ class FlipView:
         """The perturbation per unit scale: float32 (H, W, 3), unit L∞ (0 for a zero gradient)."""
         return unit_direction(self.result)
 
-    @property
-    def success(self) -> bool:
-        return bool(self.result.success[0])
-
-    @property
-    def scale(self) -> float:
-        return float(self.result.scale[0])
-
-    @property
-    def score_before(self) -> float:
-        return float(self.result.score_before[0])
-
-    @property
-    def score_after(self) -> float:
-        return float(self.result.score_after[0])
-
-    @property
-    def l2(self) -> float:
-        return float(self.result.l2[0])
-
-    @property
-    def linf(self) -> float:
-        return float(self.result.linf[0])
-
-    @property
-    def pass_score(self) -> float:
-        return float(self.result.pass_score[0]) if self.result.pass_score is not None else float("nan")
+    @cached_property
+    def numbers(self) -> AttackSample:
+        """The attack's numbers on this face (success, scale, scores, L2, L∞, PASS) as Python scalars."""
+        return self.result.sample(0)
 
     @property
     def trace_scales(self) -> np.ndarray:
@@ -258,15 +236,15 @@ def numbers_json(view: FlipView, face_ref: str, model_folder: str) -> str:
         "attribute": view.attribute,
         "method": view.method,
         "goal": view.goal,
-        "success": view.success,
-        "score_before": round(view.score_before, 6),
-        "score_after": round(view.score_after, 6),
+        "success": view.numbers.success,
+        "score_before": round(view.numbers.score_before, 6),
+        "score_after": round(view.numbers.score_after, 6),
         "score_after_png_round_trip": round(view.png_score, 6),
         "still_adversarial_after_png": view.png_verified,
-        "scale": None if not np.isfinite(view.scale) else round(view.scale, 4),
-        "l2": round(view.l2, 4),
-        "linf": round(view.linf, 4),
-        "pass": None if not np.isfinite(view.pass_score) else round(view.pass_score, 6),
+        "scale": None if not np.isfinite(view.numbers.scale) else round(view.numbers.scale, 4),
+        "l2": round(view.numbers.l2, 4),
+        "linf": round(view.numbers.linf, 4),
+        "pass": None if not np.isfinite(view.numbers.pass_score) else round(view.numbers.pass_score, 6),
         "forward_passes": view.forward_passes,
         "backward_passes": view.backward_passes,
         "other_attributes_flipped": flips,

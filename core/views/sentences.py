@@ -47,27 +47,28 @@ def flip_sentence(view: FlipView, label: str | None = None) -> str:
 
     ``label`` names the attack (default: its short name in capitals)."""
     name = label or view.method.upper()
-    before = attribute_phrase(view.attribute, view.score_before >= 0)
-    if not view.success:
+    before = attribute_phrase(view.attribute, view.numbers.score_before >= 0)
+    if not view.numbers.success:
         return (
             f"{name} could not change the network's answer: it still says *{before}* (score "
-            f"{score_text(view.score_after)}) even at the strongest change tried, up to {_grey_levels(view.linf)} "
+            f"{score_text(view.numbers.score_after)}) even at the strongest change tried, up to {_grey_levels(view.numbers.linf)} "
             "per pixel. Along this direction the network is robust for this face."
         )
-    after = attribute_phrase(view.attribute, view.score_after >= 0)
+    after = attribute_phrase(view.attribute, view.numbers.score_after >= 0)
     return (
-        f"The network said *{before}* (score {score_text(view.score_before)}) and now says *{after}* "
-        f"(score {score_text(view.score_after)}); the two images differ by at most {_grey_levels(view.linf)} "
-        f"per pixel and {looks_text(view.pass_score)}."
+        f"The network said *{before}* (score {score_text(view.numbers.score_before)}) and now says *{after}* "
+        f"(score {score_text(view.numbers.score_after)}); the two images differ by at most {_grey_levels(view.numbers.linf)} "
+        f"per pixel and {looks_text(view.numbers.pass_score)}."
     )
 
 
 def score_metric(view: FlipView) -> tuple[str, str]:
     """(value, delta) for the "Score before → after" metric: the score after, and the signed change with the
     score before. The delta starts with '-' exactly when the score went down (Streamlit draws ↓ then)."""
-    return score_text(
-        view.score_after
-    ), f"{score_change_text(view.score_before, view.score_after)} from {score_text(view.score_before)}"
+    return (
+        score_text(view.numbers.score_after),
+        f"{score_change_text(view.numbers.score_before, view.numbers.score_after)} from {score_text(view.numbers.score_before)}",
+    )
 
 
 def _key(view: FlipView) -> tuple:
@@ -77,12 +78,12 @@ def _key(view: FlipView) -> tuple:
         return round(value, digits) if math.isfinite(value) else None
 
     return (
-        view.success,
-        rounded(view.scale, 3),
-        rounded(view.l2, 2),
-        rounded(view.linf, 1),
-        rounded(view.pass_score, 5),
-        rounded(view.score_after, 4),
+        view.numbers.success,
+        rounded(view.numbers.scale, 3),
+        rounded(view.numbers.l2, 2),
+        rounded(view.numbers.linf, 1),
+        rounded(view.numbers.pass_score, 5),
+        rounded(view.numbers.score_after, 4),
     )
 
 

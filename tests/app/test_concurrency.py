@@ -56,7 +56,7 @@ def _expected(bank, path, attribute: str) -> tuple[bool, str, str]:
     torch.set_num_threads(1)
     face = prepare_bytes("upload", path.read_bytes(), path.name)
     view = flip_view(bank, face.aligned, attribute, "ffa", compute_pass=False)
-    return view.success, score_text(view.score_before), score_text(view.score_after)
+    return view.numbers.success, score_text(view.numbers.score_before), score_text(view.numbers.score_after)
 
 
 def test_eight_simultaneous_sessions_get_their_own_results(app_models, app_results, tmp_path, monkeypatch):

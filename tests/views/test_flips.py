@@ -39,16 +39,16 @@ def view(bank, face) -> flips.FlipView:
 
 
 def test_flip_view_is_consistent_with_the_bank(bank, face, view):
-    assert view.success, "FFA flips a random network on a random image"
-    assert (view.score_before >= 0) != (view.score_after >= 0)
+    assert view.numbers.success, "FFA flips a random network on a random image"
+    assert (view.numbers.score_before >= 0) != (view.numbers.score_after >= 0)
     k = bank.attributes.index("Smiling")
     rescored = bank_scores(bank, view.adversarial[None])[0, k]
-    assert rescored == pytest.approx(view.score_after, abs=1e-4)
+    assert rescored == pytest.approx(view.numbers.score_after, abs=1e-4)
     assert np.array_equal(view.image_at(1.0), view.adversarial), "strength 1.0 reproduces the found adversarial"
     assert np.array_equal(view.image_at(0.0), face)
-    assert view.score_at(0.0) == pytest.approx(view.score_before, abs=1e-4)
-    assert view.score_at(1.0) == pytest.approx(view.score_after, abs=1e-4)
-    assert view.all_before.shape == (3,) and view.all_after[k] == pytest.approx(view.score_after, abs=1e-4)
+    assert view.score_at(0.0) == pytest.approx(view.numbers.score_before, abs=1e-4)
+    assert view.score_at(1.0) == pytest.approx(view.numbers.score_after, abs=1e-4)
+    assert view.all_before.shape == (3,) and view.all_after[k] == pytest.approx(view.numbers.score_after, abs=1e-4)
 
 
 def test_png_download_is_still_adversarial(bank, view):
@@ -56,7 +56,7 @@ def test_png_download_is_still_adversarial(bank, view):
     assert np.array_equal(decoded, view.adversarial), "PNG is lossless"
     k = bank.attributes.index("Smiling")
     score = bank_scores(bank, decoded[None])[0, k]
-    goal = -1 if view.score_before >= 0 else 1
+    goal = -1 if view.numbers.score_before >= 0 else 1
     assert view.goal_sign == goal == int(view.result.target[0])
     assert bool(is_success(np.array([score]), np.array([goal]))[0]) == view.png_verified is True
 
@@ -74,11 +74,11 @@ def test_numbers_json_and_side_effects(view):
 def test_flip_all_and_comparison(bank, face):
     grid = flip_all_view(bank, face, "ffa", compute_pass=False)
     assert grid.attributes == ("Smiling", "Male", "Young") and grid.adversarial.shape == (3, 40, 34, 3)
-    assert np.isnan(grid.pass_score).all() and grid.success.dtype == bool
+    assert np.isnan(grid.result.pass_or_nan).all() and grid.result.success.dtype == bool
     views = {m: flips.flip_view(bank, face, "Male", m, compute_pass=False) for m in ("ffa", "fgs")}
     table = comparison_table(views, {"ffa": "FFA", "fgs": "FGS"})
     assert list(table.columns) == ["FFA", "FGS"] and list(table.loc["PASS"]) == ["—", "—"]  # no PASS computed
-    assert table.loc["score before", "FFA"] == score_text(views["ffa"].score_before)
+    assert table.loc["score before", "FFA"] == score_text(views["ffa"].numbers.score_before)
 
 
 def test_unknown_attribute_is_a_clear_error(bank, face):

@@ -42,14 +42,19 @@ def test_score_metric_delta_points_down_when_the_score_went_down(view):  # noqa:
 
 
 def test_identical_attacks_are_explained(view):  # noqa: F811
-    views = {"ffa": view, "fgs": changed(view, l2=view.l2 + 5), "fgv": view, "deepfool": changed(view, scale=9.9)}
+    views = {
+        "ffa": view,
+        "fgs": changed(view, l2=view.numbers.l2 + 5),
+        "fgv": view,
+        "deepfool": changed(view, scale=9.9),
+    }
     groups = sentences.identical_groups(views)
     assert groups == [["ffa", "fgv"]]
     text = sentences.identical_sentence(groups[0])
     assert text.startswith("FFA and FGV gave identical numbers.")
     assert "multiples of the same gradient ∇f(x)" in text and "|f(x)| < 1" in text and "|f(x)| > 1" in text
     assert "DeepFool" in sentences.identical_sentence(["ffa", "fgv", "deepfool"])
-    assert sentences.identical_groups({"ffa": view, "fgs": changed(view, linf=view.linf + 1)}) == []
+    assert sentences.identical_groups({"ffa": view, "fgs": changed(view, linf=view.numbers.linf + 1)}) == []
 
 
 def test_padding_note_and_natural_intro():
@@ -87,7 +92,7 @@ def test_flip_all_downloads(bank, face):  # noqa: F811
     rows = list(csv.DictReader(io.StringIO(exports.flip_all_csv(grid))))
     assert [r["attribute"] for r in rows] == [grid.attributes[i] for i in order]
     assert tuple(rows[0]) == exports.CSV_COLUMNS and rows[0]["pass"] == ""  # PASS not computed here
-    assert float(rows[0]["score_before"]) == pytest.approx(grid.score_before[order[0]], abs=1e-6)
+    assert float(rows[0]["score_before"]) == pytest.approx(grid.result.score_before[order[0]], abs=1e-6)
 
 
 def test_headline_accuracy_is_the_test_evaluation(tiny_bank, tmp_path):
