@@ -34,7 +34,6 @@ and Eyeglasses: each attack's median norm within 0.5 % of 100 steps', at half th
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +44,7 @@ import torch
 from ffa_lab.attacks.criteria import is_success
 from ffa_lab.attacks.result import AttackResult, SearchTrace
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import SearchParams, finish_attack, scale_search, start_attack, unit_linf
+from ffa_lab.attacks.search import AttackInputs, SearchParams, finish_attack, scale_search, unit_linf
 from ffa_lab.attacks.spec import AttackSpec, Engine
 
 
@@ -145,21 +144,10 @@ PathFn = Callable[[Path, Any], None]  # (path, the attack's own MinimalNormParam
 
 
 def run_minimal_norm(
-    method: str,
-    p: float,
-    path_fn: PathFn,
-    scorer: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    params: MinimalNormParams,
-    goal: str = "flip",
+    p: float, path_fn: PathFn, scorer: BankScorer, inputs: AttackInputs, params: MinimalNormParams
 ) -> AttackResult:
-    """Score, optimise each perturbation, bisect along the best one, and package an :class:`AttackResult`.
-
-    images uint8 (B, H, W, 3); targets (B,) ±1 goal signs or None (flip each current prediction).
-    """
-    started = time.perf_counter()
-    inputs = start_attack(scorer, images, goal, targets)
+    """Optimise each perturbation of the checked, scored ``inputs`` (:func:`start_attack`), bisect along
+    the best one, and package an :class:`AttackResult`."""
     images, x, before, targets = inputs.images, inputs.x, inputs.before, inputs.targets
     device = scorer.device
     already = is_success(before, targets)
@@ -196,18 +184,16 @@ def run_minimal_norm(
             for i in range(len(images))
         ]
     final = np.where(np.isnan(scale), peak, scale)  # a failure returns its last iterate
-    return finish_attack(method, goal, scorer, inputs, direction, final, scale, traces, (forwards, backwards), started)
+    return finish_attack(scorer, inputs, direction, final, scale, traces, (forwards, backwards))
 
 
 def minimal_norm_engine(p: float, path_fn: PathFn) -> Engine:
     """The engine of a minimal-norm attack in the norm ``p`` (2 or inf) whose steps ``path_fn`` takes."""
 
-    def engine(
-        name: str, model: BankScorer, images: np.ndarray, targets: np.ndarray | None, params: SearchParams, goal: str
-    ) -> AttackResult:
+    def engine(model: BankScorer, inputs: AttackInputs, params: SearchParams, /) -> AttackResult:
         if not isinstance(params, MinimalNormParams):
-            raise TypeError(f"{name} takes minimal-norm parameters, not {type(params).__name__}")
-        return run_minimal_norm(name, p, path_fn, model, images, targets, params, goal)
+            raise TypeError(f"{inputs.method} takes minimal-norm parameters, not {type(params).__name__}")
+        return run_minimal_norm(p, path_fn, model, inputs, params)
 
     return engine
 

@@ -253,21 +253,11 @@ class DirectionFn(Protocol):
 
 
 def run_attack(
-    method: str,
-    direction_fn: DirectionFn,
-    scorer: BankScorer,
-    images: np.ndarray,
-    targets: np.ndarray | None,
-    params: SearchParams,
-    goal: str = "flip",
+    direction_fn: DirectionFn, scorer: BankScorer, inputs: AttackInputs, params: SearchParams
 ) -> AttackResult:
-    """Score, take the attack's direction, search the scale, and package an :class:`AttackResult`.
-
-    images uint8 (B, H, W, 3); targets (B,) ±1 goal signs, or None for goal "flip" (the opposite of
-    each current prediction). ``params`` is the attack's own parameter class (a :class:`SearchParams`).
-    """
-    started = time.perf_counter()
-    inputs = start_attack(scorer, images, goal, targets)
+    """Take the attack's direction on the checked, scored ``inputs`` (:func:`start_attack`), search the
+    scale, and package an :class:`AttackResult`. ``params`` is the attack's own parameter class (a
+    :class:`SearchParams`)."""
     x, before, targets = inputs.x, inputs.before, inputs.targets
     target_t = torch.as_tensor(targets, device=scorer.device)
     raw, fwd, bwd = direction_fn(scorer, x, target_t, inputs.before_tensor, params)
@@ -277,16 +267,18 @@ def run_attack(
     final = np.where(np.isnan(found), params.max_scale, found)
     zero = (direction.flatten(1).abs().amax(dim=1) == 0).cpu().numpy()
     final = np.where(zero, 0.0, final)
-    return finish_attack(
-        method, goal, scorer, inputs, direction, final, found, traces, (fwd + search_fwd, bwd), started
-    )
+    return finish_attack(scorer, inputs, direction, final, found, traces, (fwd + search_fwd, bwd))
 
 
 @dataclass(frozen=True)
 class AttackInputs:
-    """An attack's checked inputs: uint8 ``images`` (B, H, W, 3), ``x`` the same as float (B, 3, H, W), the
-    attacked scores before (tensor and float64 array) and the goal signs ``targets`` ±1 (B,)."""
+    """An attack's checked inputs: the attack's registry name, its goal, uint8 ``images`` (B, H, W, 3),
+    ``x`` the same as float (B, 3, H, W), the attacked scores before (tensor and float64 array), the goal
+    signs ``targets`` ±1 (B,) and when the attack started (``time.perf_counter``)."""
 
+    method: str
+    goal: str
+    started: float
     images: np.ndarray
     x: torch.Tensor
     before_tensor: torch.Tensor
@@ -294,9 +286,12 @@ class AttackInputs:
     targets: np.ndarray
 
 
-def start_attack(scorer: BankScorer, images: np.ndarray, goal: str, targets: np.ndarray | None) -> AttackInputs:
-    """Check an attack's inputs and score them; ``targets`` None means goal "flip" (the opposite of each
-    current prediction)."""
+def start_attack(
+    method: str, scorer: BankScorer, images: np.ndarray, goal: str, targets: np.ndarray | None
+) -> AttackInputs:
+    """Check the inputs of attack ``method`` and score them; ``targets`` None means goal "flip" (the
+    opposite of each current prediction). The attack's time counts from here."""
+    started = time.perf_counter()
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}, not {goal!r}")
     images = np.asarray(images)
@@ -311,12 +306,10 @@ def start_attack(scorer: BankScorer, images: np.ndarray, goal: str, targets: np.
     targets = np.asarray(targets).astype(np.int64)
     if targets.shape != (len(images),) or not np.isin(targets, (-1, 1)).all():
         raise ValueError("targets must be one ±1 value per image")
-    return AttackInputs(images, x, before_t, before, targets)
+    return AttackInputs(method, goal, started, images, x, before_t, before, targets)
 
 
 def finish_attack(
-    method: str,
-    goal: str,
     scorer: BankScorer,
     inputs: AttackInputs,
     direction: torch.Tensor,
@@ -324,7 +317,6 @@ def finish_attack(
     scale: np.ndarray,
     traces: list[SearchTrace],
     passes: tuple[int, int],
-    started: float,
 ) -> AttackResult:
     """Make the returned images x + final·direction, re-decide success on them and package the result.
 
@@ -338,8 +330,8 @@ def finish_attack(
     adversarial = to_nhwc(adv_t)
     success = is_success(after, targets) & ~np.isnan(scale)
     return AttackResult(
-        method=method,
-        goal=goal,
+        method=inputs.method,
+        goal=inputs.goal,
         attributes=scorer.attributes,
         adversarial=adversarial,
         success=success,
@@ -354,7 +346,7 @@ def finish_attack(
         trace=tuple(traces),
         direction=direction.permute(0, 2, 3, 1).cpu().numpy(),
         target=targets,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - inputs.started,
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ffa_lab.attacks.result import AttackResult
 from ffa_lab.attacks.scorer import BankScorer
-from ffa_lab.attacks.search import DirectionFn, SearchParams, run_attack
+from ffa_lab.attacks.search import AttackInputs, DirectionFn, SearchParams, run_attack, start_attack
 
 # "direction": one gradient direction, then the shared scale search (FFA, FGS, FGV);
 # "iterative": a direction accumulated over gradient steps, then the scale search (DeepFool, iterative FFA);
@@ -22,26 +22,16 @@ AttackKind = Literal["direction", "iterative", "minimal-norm"]
 
 
 class Engine(Protocol):
-    """How a kind of attack runs: ``(name, model, images, targets, params, goal) -> AttackResult``."""
+    """How a kind of attack runs on inputs :func:`start_attack` checked and scored: ``(model, inputs, params)``."""
 
-    def __call__(
-        self,
-        name: str,
-        model: BankScorer,
-        images: np.ndarray,
-        targets: np.ndarray | None,
-        params: SearchParams,
-        goal: str,
-    ) -> AttackResult: ...
+    def __call__(self, model: BankScorer, inputs: AttackInputs, params: SearchParams, /) -> AttackResult: ...
 
 
 def direction_engine(direction_fn: DirectionFn) -> Engine:
     """The engine of an attack that supplies a direction and lets the shared scale search do the rest."""
 
-    def engine(
-        name: str, model: BankScorer, images: np.ndarray, targets: np.ndarray | None, params: SearchParams, goal: str
-    ) -> AttackResult:
-        return run_attack(name, direction_fn, model, images, targets, params, goal)
+    def engine(model: BankScorer, inputs: AttackInputs, params: SearchParams, /) -> AttackResult:
+        return run_attack(direction_fn, model, inputs, params)
 
     return engine
 
@@ -70,7 +60,8 @@ class AttackSpec:
         goal: str = "flip",
     ) -> AttackResult:
         """The attack on uint8 images (B, H, W, 3) toward ``targets`` (±1 per image, None = flip)."""
-        return self.engine(self.name, model, images, targets, self.check_params(params), goal)
+        checked = self.check_params(params)
+        return self.engine(model, start_attack(self.name, model, images, goal, targets), checked)
 
     def default_params(self) -> SearchParams:
         return self.params_type()
