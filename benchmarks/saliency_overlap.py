@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import benchmark_parser  # benchmarks/ is on sys.path (run as scripts)
+from common import REPO, benchmark_parser  # benchmarks/ is on sys.path (run as scripts)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(REPO))
 
 from ffa_lab.attacks.run import attack_images  # noqa: E402
 from ffa_lab.data.attributes import ATTRIBUTES  # noqa: E402
@@ -56,7 +55,7 @@ def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--attributes", default=DEFAULT_ATTRIBUTES)
-    parser.add_argument("--study", default=str(ROOT / "assets" / "results" / "default" / "study"), help="'' to skip")
+    parser.add_argument("--study", default=str(REPO / "assets" / "results" / "default" / "study"), help="'' to skip")
     args = parser.parse_args()
     bank = load_bank(args.models).bank
     data = load_celeba(args.celeba, check_images=False)

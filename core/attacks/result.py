@@ -96,7 +96,7 @@ class AttackResult:
             score_after=float(self.score_after[i]),
             l2=float(self.l2[i]),
             linf=float(self.linf[i]),
-            pass_score=float(self.pass_or_nan[i]),
+            pass_score=float("nan") if self.pass_score is None else float(self.pass_score[i]),
         )
 
     def row(self, i: int) -> dict:

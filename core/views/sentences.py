@@ -46,28 +46,29 @@ def flip_sentence(view: FlipView, label: str | None = None) -> str:
     """One plain sentence about ``view``'s result (markdown: the verdicts in *italics*).
 
     ``label`` names the attack (default: its short name in capitals)."""
-    name = label or view.method.upper()
-    before = attribute_phrase(view.attribute, view.numbers.score_before >= 0)
-    if not view.numbers.success:
+    name, n = label or view.method.upper(), view.numbers
+    before = attribute_phrase(view.attribute, n.score_before >= 0)
+    if not n.success:
         return (
             f"{name} could not change the network's answer: it still says *{before}* (score "
-            f"{score_text(view.numbers.score_after)}) even at the strongest change tried, up to {_grey_levels(view.numbers.linf)} "
+            f"{score_text(n.score_after)}) even at the strongest change tried, up to {_grey_levels(n.linf)} "
             "per pixel. Along this direction the network is robust for this face."
         )
-    after = attribute_phrase(view.attribute, view.numbers.score_after >= 0)
+    after = attribute_phrase(view.attribute, n.score_after >= 0)
     return (
-        f"The network said *{before}* (score {score_text(view.numbers.score_before)}) and now says *{after}* "
-        f"(score {score_text(view.numbers.score_after)}); the two images differ by at most {_grey_levels(view.numbers.linf)} "
-        f"per pixel and {looks_text(view.numbers.pass_score)}."
+        f"The network said *{before}* (score {score_text(n.score_before)}) and now says *{after}* "
+        f"(score {score_text(n.score_after)}); the two images differ by at most {_grey_levels(n.linf)} "
+        f"per pixel and {looks_text(n.pass_score)}."
     )
 
 
 def score_metric(view: FlipView) -> tuple[str, str]:
     """(value, delta) for the "Score before → after" metric: the score after, and the signed change with the
     score before. The delta starts with '-' exactly when the score went down (Streamlit draws ↓ then)."""
+    n = view.numbers
     return (
-        score_text(view.numbers.score_after),
-        f"{score_change_text(view.numbers.score_before, view.numbers.score_after)} from {score_text(view.numbers.score_before)}",
+        score_text(n.score_after),
+        f"{score_change_text(n.score_before, n.score_after)} from {score_text(n.score_before)}",
     )
 
 
@@ -77,13 +78,14 @@ def _key(view: FlipView) -> tuple:
     def rounded(value: float, digits: int):
         return round(value, digits) if math.isfinite(value) else None
 
+    n = view.numbers
     return (
-        view.numbers.success,
-        rounded(view.numbers.scale, 3),
-        rounded(view.numbers.l2, 2),
-        rounded(view.numbers.linf, 1),
-        rounded(view.numbers.pass_score, 5),
-        rounded(view.numbers.score_after, 4),
+        n.success,
+        rounded(n.scale, 3),
+        rounded(n.l2, 2),
+        rounded(n.linf, 1),
+        rounded(n.pass_score, 5),
+        rounded(n.score_after, 4),
     )
 
 
