@@ -59,23 +59,28 @@ def run_attribute(bank, faces, scores, labels, attribute: str, n: int, methods: 
     return row
 
 
+# (key in the row's per-method numbers, header, alignment and width, number format)
+COLUMNS = (
+    ("success", "success%", ">8", ".1f"),
+    ("success_overshoot", "|f|>1", ">7", ".1f"),
+    ("success_within_1", "|f|<=1", ">7", ".1f"),
+    ("median_linf", "med Linf", ">8", ".1f"),
+    ("median_l2", "med L2", ">8", ".1f"),
+    ("median_pass", "med PASS", ">8", ".4f"),
+    ("pass_ge_099", "PASS>=.99", ">9", ".1f"),
+    ("seconds", "time s", ">7", ".1f"),
+)
+
+
 def print_row(attribute: str, row: dict) -> None:
     print(f"\n{attribute}: {row['n']} correctly classified test images, {row['overshoot']} with |f| > 1")
-    print(
-        f"  {'attack':<9} {'success%':>8} {'|f|>1':>7} {'|f|<=1':>7} {'med Linf':>8} {'med L2':>8} "
-        f"{'med PASS':>8} {'PASS>=.99':>9} {'time s':>7}"
-    )
-    for method, m in row["methods"].items():
-
-        def fmt(value, spec):
-            return format(value, spec) if value is not None else "-"
-
-        print(
-            f"  {method:<9} {m['success']:>8.1f} {fmt(m['success_overshoot'], '>7.1f'):>7} "
-            f"{fmt(m['success_within_1'], '>7.1f'):>7} {fmt(m['median_linf'], '>8.1f'):>8} "
-            f"{fmt(m['median_l2'], '>8.1f'):>8} {fmt(m['median_pass'], '>8.4f'):>8} "
-            f"{fmt(m['pass_ge_099'], '>9.1f'):>9} {m['seconds']:>7.1f}"
-        )
+    print("  " + " ".join([format("attack", "<9")] + [format(header, width) for _, header, width, _ in COLUMNS]))
+    for method, numbers in row["methods"].items():
+        cells = [format(method, "<9")]
+        for key, _, width, spec in COLUMNS:  # "-" where a method has no such number
+            value = numbers[key]
+            cells.append(format(value, width + spec) if value is not None else format("-", width))
+        print("  " + " ".join(cells))
 
 
 def main(argv: list[str] | None = None) -> int:

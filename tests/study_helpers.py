@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ffa_lab.data.celeba import load_celeba
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.models.checkpoint import load_bank
 from ffa_lab.models.train import TrainConfig, train_bank
 from tests.conftest import TINY_ARCH, write_celeba
@@ -19,7 +20,7 @@ def make_inputs(root: Path) -> dict:
     """CelebA (48 train, 24 test images of 36x30) and a bank trained on it, under ``root``."""
     celeba = write_celeba(root / "celeba", n_train=48, n_test=24)
     cache = root / "cache"
-    train_bank(TRAIN, load_celeba(celeba), root / "models", log=lambda _: None, cache_dir=cache)
+    train_bank(TRAIN, load_celeba(celeba), root / "models", options=RunOptions.quiet(cache))
     return {"celeba": celeba, "models": root / "models", "cache": cache, "root": root}
 
 

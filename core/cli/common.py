@@ -1,8 +1,9 @@
-"""Helpers shared by subcommands: device choice and progress bars (JSON output: ffa_lab.files.write_json)."""
+"""Helpers shared by subcommands: device choice, the --models flag and progress bars (JSON output: ffa_lab.files.write_json)."""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import torch
 
@@ -35,3 +36,25 @@ def progress_bar(total: int, desc: str):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, file=sys.stderr, dynamic_ncols=True, mininterval=1.0, leave=False)
+
+
+class EpochBars:
+    """The ``progress(epoch, step, total)`` callback of the trainers: one progress bar per epoch, labelled
+    ``{prefix}epoch E/N``; silent when ``shown`` is False (torchrun ranks other than the main one)."""
+
+    def __init__(self, epochs: int, prefix: str = "", shown: bool = True) -> None:
+        self.epochs, self.prefix, self.shown = epochs, prefix, shown
+        self.bar: Any = None  # the current epoch's tqdm bar
+
+    def __call__(self, epoch: int, step: int, total: int) -> None:
+        if not self.shown:
+            return
+        if self.bar is None or step == 1:
+            self.close()
+            self.bar = progress_bar(total, f"{self.prefix}epoch {epoch + 1}/{self.epochs}")
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

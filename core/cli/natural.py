@@ -6,10 +6,11 @@ import sys
 import time
 from pathlib import Path
 
-from ffa_lab.cli.common import progress_bar
-from ffa_lab.cli.study import add_common, open_inputs, positive, run_sharded
+from ffa_lab.cli.common import EpochBars
+from ffa_lab.cli.study import add_common, open_inputs, positive, run_sharded, split_settings
 from ffa_lab.experiments.extra_epochs import run_extra_epochs
 from ffa_lab.experiments.natural import NaturalConfig, run_natural
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import read_natural
 
 
@@ -35,15 +36,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     args.kind = "natural"
     loaded, data, attributes, out, device = open_inputs(args)
-    config = NaturalConfig(
-        split=args.split,
-        tau=args.tau,
-        attributes=attributes,
-        limit=args.limit,
-        seed=args.seed,
-        chunk_size=args.chunk_size,
-        device=device,
-    )
+    config = NaturalConfig(**split_settings(args, attributes, device))
     natural, is_main, started = run_sharded(
         run_natural, read_natural, args, (loaded, data, config, out), device, f"natural {args.split}"
     )
@@ -57,15 +50,7 @@ def run(args) -> int:
         f"-> {out} in {time.time() - started:.0f} s"
     )
     if args.extra_epochs:
-        bars: dict = {}
-
-        def progress(epoch: int, step: int, total: int) -> None:
-            if epoch not in bars:
-                for old in bars.values():
-                    old.close()
-                bars[epoch] = progress_bar(total, f"extra epoch {epoch + 1}/{args.extra_epochs}")
-            bars[epoch].update(step - bars[epoch].n)
-
+        bars = EpochBars(args.extra_epochs, prefix="extra ")
         try:
             extra = run_extra_epochs(
                 loaded,
@@ -74,13 +59,12 @@ def run(args) -> int:
                 args.extra_epochs,
                 lr_factor=args.lr_factor,
                 device=device,
-                cache_dir=args.cache and Path(args.cache),
-                progress=progress,
-                log=lambda m: print(m, file=sys.stderr),
+                options=RunOptions(
+                    cache_dir=args.cache and Path(args.cache), log=lambda m: print(m, file=sys.stderr), progress=bars
+                ),
             )
         finally:
-            for item in bars.values():
-                item.close()
+            bars.close()
         t = extra["totals"]
         print(
             f"after {args.extra_epochs} extra epochs ({extra['seconds']:.0f} s): {t['natural_still_misclassified']} of "

@@ -15,6 +15,7 @@ from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.celeba import load_celeba
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments import distributed
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import read_study
 from ffa_lab.experiments.study import StudyConfig, run_study
 from ffa_lab.models.checkpoint import load_bank
@@ -105,6 +106,19 @@ def open_inputs(args):
     return loaded, data, attributes, Path(args.out or default_out(args.models, args.kind)), resolve_device(args.device)
 
 
+def split_settings(args, attributes: tuple[str, ...], device: str) -> dict:
+    """The settings the study and the mining configs share (StudyConfig, NaturalConfig), from the flags."""
+    return dict(
+        split=args.split,
+        attributes=attributes,
+        limit=args.limit,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        tau=args.tau,
+        device=device,
+    )
+
+
 class Progress:
     """A tqdm bar (stderr, with ETA) fed by ``(done, total)`` callbacks."""
 
@@ -151,11 +165,13 @@ def run_sharded(runner, reader, args, inputs: tuple, device: str, desc: str):
                 data,
                 replace(config, device=dist.device(device)),
                 out,
-                cache_dir=args.cache and Path(args.cache),
-                progress=bar if dist.is_main else None,
-                log=lambda m: print(m, file=sys.stderr),
+                options=RunOptions(
+                    cache_dir=args.cache and Path(args.cache),
+                    log=lambda m: print(m, file=sys.stderr),
+                    progress=bar if dist.is_main else None,
+                    dist=dist,
+                ),
                 force=args.force,
-                dist=dist,
             )
         finally:
             bar.close()
@@ -166,15 +182,9 @@ def run(args) -> int:
     args.kind = "study"
     loaded, data, attributes, out, device = open_inputs(args)
     config = StudyConfig(
-        split=args.split,
-        limit=args.limit,
+        **split_settings(args, attributes, device),
         attacks=parse_attacks(args.attacks),
-        attributes=attributes,
-        seed=args.seed,
-        chunk_size=args.chunk_size,
-        tau=args.tau,
         side_effect_limit=args.side_effect_limit or None,
-        device=device,
     )
     study, is_main, started = run_sharded(
         run_study, read_study, args, (loaded, data, config, out), device, f"study {args.split}"

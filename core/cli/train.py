@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-from ffa_lab.cli.common import progress_bar, resolve_device
+from ffa_lab.cli.common import EpochBars, resolve_device
 from ffa_lab.data.attributes import resolve_attributes
 from ffa_lab.data.celeba import load_celeba
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments import distributed
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.models.family import FAMILIES
 from ffa_lab.models.train import TrainConfig, train_bank
 from ffa_lab.models.train_adversarial import AdversarialConfig, train_adversarial
@@ -101,28 +101,6 @@ def run(args) -> int:
         return _train(args, config, data, dist.device(device), dist)
 
 
-class EpochBars:
-    """The ``progress(epoch, step, total)`` callback of the trainers: one progress bar per epoch, labelled
-    ``{prefix}epoch E/N``; silent when ``shown`` is False (torchrun ranks other than the main one)."""
-
-    def __init__(self, epochs: int, prefix: str = "", shown: bool = True) -> None:
-        self.epochs, self.prefix, self.shown = epochs, prefix, shown
-        self.bar: Any = None  # the current epoch's tqdm bar
-
-    def __call__(self, epoch: int, step: int, total: int) -> None:
-        if not self.shown:
-            return
-        if self.bar is None or step == 1:
-            self.close()
-            self.bar = progress_bar(total, f"{self.prefix}epoch {epoch + 1}/{self.epochs}")
-        self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
 def _train(args, config: TrainConfig | SharedTrainConfig, data, device: str, dist: distributed.Distributed) -> int:
     progress = EpochBars(config.epochs, shown=dist.is_main)
 
@@ -132,9 +110,7 @@ def _train(args, config: TrainConfig | SharedTrainConfig, data, device: str, dis
         Path(args.out),
         resume=args.resume,
         device=device,
-        cache_dir=Path(args.cache) if args.cache else None,
-        progress=progress,
-        dist=dist,
+        options=RunOptions(cache_dir=Path(args.cache) if args.cache else None, progress=progress, dist=dist),
     )
     progress.close()
     val = summary["val"]
@@ -162,10 +138,8 @@ def _train_adversarial(args) -> int:
     )
     progress = EpochBars(config.epochs, prefix="adversarial ")
     device = resolve_device(args.device)
-    cache = Path(args.cache) if args.cache else None
-    summary = train_adversarial(
-        config, load_celeba(args.celeba), Path(args.out), device=device, cache_dir=cache, progress=progress
-    )
+    options = RunOptions(cache_dir=Path(args.cache) if args.cache else None, progress=progress)
+    summary = train_adversarial(config, load_celeba(args.celeba), Path(args.out), device=device, options=options)
     progress.close()
     val = summary["val"]
     print(

@@ -10,7 +10,6 @@ natural folder, ffa_lab.experiments.natural) are still misclassified by the retr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import FORMAT_VERSION, ResultsError, model_fingerprint, read_natural
 from ffa_lab.files import write_json
 from ffa_lab.models.checkpoint import LoadedBank
@@ -45,12 +45,12 @@ def run_extra_epochs(
     *,
     lr_factor: float = 0.1,
     device: str = "cpu",
-    cache_dir: Path | None = None,
-    progress: Callable[[int, int, int], None] | None = None,
-    log: Callable[[str], None] = print,
+    options: RunOptions = RunOptions(),
 ) -> dict:
     """Train a copy of the bank ``epochs`` more epochs; count the train-split natural adversarial samples
-    (of the images it trains on) that it still misclassifies. Writes and returns ``extra_epochs.json``."""
+    (of the images it trains on) that it still misclassifies. Writes and returns ``extra_epochs.json``.
+    ``options.progress(epoch, step, total)`` follows the training."""
+    cache_dir, log, progress = options.cache_dir, options.log, options.progress
     if epochs <= 0:
         raise UsageError(f"extra epochs must be positive, not {epochs}")
     if loaded.family != "per-attribute":

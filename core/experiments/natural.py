@@ -24,8 +24,8 @@ from ffa_lab.attacks.criteria import is_misclassified
 from ffa_lab.attacks.run import attack_batch
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
-from ffa_lab.experiments.distributed import SINGLE, Distributed
 from ffa_lab.experiments.extra_epochs import run_extra_epochs as run_extra_epochs  # re-exported
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.progress import Stages, Step
 from ffa_lab.experiments.results import (
     FORMAT_VERSION,
@@ -90,11 +90,8 @@ def run_natural(
     config: NaturalConfig,
     out: str | Path,
     *,
-    cache_dir: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    log: Callable[[str], None] = print,
+    options: RunOptions = RunOptions(),
     force: bool = False,
-    dist: Distributed = SINGLE,
     score_cache: Path | None = None,
     steps: Callable[[Step], None] | None = None,
 ) -> NaturalResults:
@@ -107,6 +104,7 @@ def run_natural(
     misclassified pairs attacked; ``steps`` gets every stage of :data:`STAGES` as
     ffa_lab.experiments.progress.Step events (images read, scored, pairs corrected, with ETA). Under
     torch.distributed (``dist``) the ranks share the (attribute, chunk) units (ffa_lab.experiments.units)."""
+    cache_dir, log, progress, dist = options.cache_dir, options.log, options.progress, options.dist
     out, bank = Path(out), loaded.bank
     settings = natural_settings(loaded, data, config)
     fingerprint = settings["model_fingerprint"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -29,7 +28,7 @@ from ffa_lab.attacks.criteria import is_success, predicts_positive
 from ffa_lab.attacks.run import attack_batch
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
-from ffa_lab.experiments.distributed import SINGLE, Distributed
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import (
     ResultsError,
     StudyResults,
@@ -108,11 +107,8 @@ def run_study(
     config: StudyConfig,
     out: str | Path,
     *,
-    cache_dir: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    log: Callable[[str], None] = print,
+    options: RunOptions = RunOptions(),
     force: bool = False,
-    dist: Distributed = SINGLE,
 ) -> StudyResults:
     """Run (or resume) the study into ``out`` and return the merged results.
 
@@ -122,6 +118,7 @@ def run_study(
     ``progress(done, total)`` is called after every finished unit with attacks done / total; an
     exception raised from it (or anywhere) leaves the finished units in ``out/parts`` for the next run.
     """
+    cache_dir, log, progress, dist = options.cache_dir, options.log, options.progress, options.dist
     out, bank = Path(out), loaded.bank
     with dist.main_first():  # rank 0 fills the image cache, the others memory-map it
         split = select_split(bank, data, config, cache_dir)

@@ -29,6 +29,7 @@ from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
 from ffa_lab.experiments.distributed import SINGLE, Distributed, block
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.files import write_json
 from ffa_lab.jsonable import JsonDataclass
 from ffa_lab.models import train_state
@@ -184,10 +185,7 @@ def train_bank(
     *,
     resume: bool = False,
     device: str = "cpu",
-    cache_dir: Path | None = None,
-    log: Callable[[str], None] = print,
-    progress: Callable | None = None,
-    dist: Distributed = SINGLE,
+    options: RunOptions = RunOptions(),
 ) -> dict:
     """Train the bank on ``data``'s train partition; write checkpoints into ``out``; return a summary.
 
@@ -198,6 +196,7 @@ def train_bank(
     dropout masks and batches come from (seed, attribute, epoch)), so the merged folder equals a
     single-process run's on the CPU.
     """
+    cache_dir, log, progress, dist = options.cache_dir, options.log, options.progress, options.dist
     out = Path(out)
     if dist.world_size > len(config.attributes):
         raise UsageError(f"{dist.world_size} ranks but only {len(config.attributes)} attribute networks to train")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import torch
 
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.errors import UsageError
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.models.checkpoint_shared import read_shared
 from ffa_lab.models.evaluate import bank_scores, evaluate_scores
 from ffa_lab.models.shared import SharedTrunkNet
@@ -113,11 +113,10 @@ def train_adversarial(
     out: Path,
     *,
     device: str = "cpu",
-    cache_dir: Path | None = None,
-    log: Callable[[str], None] = print,
-    progress: Callable | None = None,
+    options: RunOptions = RunOptions(),
 ) -> dict:
     """Fine-tune ``config.init``'s model on ``data``'s train partition; write ``out/model.safetensors``."""
+    cache_dir, log, progress = options.cache_dir, options.log, options.progress
     path = Path(config.init) / "model.safetensors"
     if not path.is_file():
         raise UsageError(

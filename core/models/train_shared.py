@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from ffa_lab.data.attributes import ATTRIBUTE_INDEX, ATTRIBUTES
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
-from ffa_lab.experiments.distributed import SINGLE, Distributed
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.files import write_json
 from ffa_lab.jsonable import JsonDataclass
 from ffa_lab.models import train_state
@@ -145,12 +144,10 @@ def train_shared(
     *,
     resume: bool = False,
     device: str = "cpu",
-    cache_dir: Path | None = None,
-    log: Callable[[str], None] = print,
-    progress: Callable | None = None,
-    dist: Distributed = SINGLE,
+    options: RunOptions = RunOptions(),
 ) -> dict:
     """Train on ``data``'s train partition, write ``out/model.safetensors``; return a summary."""
+    cache_dir, log, progress, dist = options.cache_dir, options.log, options.progress, options.dist
     if dist.enabled:
         raise UsageError(
             f"training the {config.family} family under torchrun is not supported (one network: run one process)"

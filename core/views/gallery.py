@@ -24,6 +24,7 @@ import pandas as pd
 
 from ffa_lab.data.celeba import CelebA
 from ffa_lab.experiments.natural import NaturalConfig, finished_natural, natural_settings, run_natural
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.progress import Step
 from ffa_lab.experiments.results import NaturalResults
 from ffa_lab.models.checkpoint import LoadedBank
@@ -104,5 +105,5 @@ def mine(
             return finished
         with limits.attack_slot():
             return run_natural(
-                loaded, data, config, out, score_cache=out.parent, steps=progress, log=lambda _message: None
+                loaded, data, config, out, score_cache=out.parent, steps=progress, options=RunOptions.quiet()
             )

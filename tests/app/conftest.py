@@ -18,6 +18,7 @@ import torch
 
 from ffa_lab.data.attributes import ATTRIBUTES
 from ffa_lab.data.celeba import load_celeba
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.models.bank import AttributeBank
 from ffa_lab.models.checkpoint import load_bank, save_bank
 from tests.conftest import REPO, TINY_ARCH, shared_dir, write_celeba
@@ -66,7 +67,7 @@ def _tiny_results(root: Path, kinds: tuple[str, ...] = ("study", "natural")) -> 
     loaded = load_bank(work / "models")
     data = load_celeba(write_celeba(work / "celeba", n_train=24, n_test=12))
     names = ("Smiling", "Male", "Young", "Eyeglasses")
-    quiet = dict(log=lambda _m: None, cache_dir=work / "cache")
+    quiet = dict(options=RunOptions.quiet(work / "cache"))
     if "study" in kinds:
         run_study(loaded, data, StudyConfig(limit=12, attributes=names), root / "study", **quiet)
     if "natural" in kinds:

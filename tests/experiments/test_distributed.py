@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from ffa_lab.experiments.distributed import SINGLE, balance, block
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import SAMPLES_FILE
 from tests.conftest import REPO, shared_dir
 from tests.study_helpers import stable
@@ -227,7 +228,12 @@ def test_more_ranks_than_networks_is_refused(tiny_celeba, tmp_path):
 
     config = TrainConfig(attributes=("Smiling", "Male"), epochs=1)
     with pytest.raises(UsageError, match="3 ranks but only 2 attribute networks"):
-        train_bank(config, load_celeba(tiny_celeba), tmp_path / "out", dist=Distributed(rank=0, world_size=3))
+        train_bank(
+            config,
+            load_celeba(tiny_celeba),
+            tmp_path / "out",
+            options=RunOptions(dist=Distributed(rank=0, world_size=3)),
+        )
 
 
 def test_resume_with_another_number_of_ranks_is_refused(tiny_celeba, tmp_path):
@@ -238,6 +244,6 @@ def test_resume_with_another_number_of_ranks_is_refused(tiny_celeba, tmp_path):
 
     data, out = load_celeba(tiny_celeba), tmp_path / "out"
     config = TrainConfig(attributes=("Smiling", "Male"), epochs=1, batch_size=8, limit=24)
-    train_bank(config, data, out, log=lambda _: None)  # saved by one process in out/.train/
+    train_bank(config, data, out, options=RunOptions.quiet())  # saved by one process in out/.train/
     with pytest.raises(UsageError, match="same number of ranks"):
-        train_bank(config, data, out, resume=True, dist=Distributed(rank=1, world_size=2))
+        train_bank(config, data, out, resume=True, options=RunOptions(dist=Distributed(rank=1, world_size=2)))

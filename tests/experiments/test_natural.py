@@ -11,6 +11,7 @@ from ffa_lab.data.attributes import ATTRIBUTE_INDEX
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.experiments.extra_epochs import run_extra_epochs
 from ffa_lab.experiments.natural import NaturalConfig, run_natural
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import ResultsError, read_natural
 from ffa_lab.models.evaluate import bank_scores
 from ffa_lab.models.train import train_epochs
@@ -31,8 +32,8 @@ def inputs(tmp_path_factory):
 def natural(inputs):
     loaded, data = open_inputs(inputs)
     out = inputs["root"] / "natural"
-    run_natural(loaded, data, replace(CONFIG, split="train"), out, cache_dir=inputs["cache"], log=lambda _: None)
-    return run_natural(loaded, data, CONFIG, out, cache_dir=inputs["cache"], log=lambda _: None)
+    run_natural(loaded, data, replace(CONFIG, split="train"), out, options=RunOptions.quiet(inputs["cache"]))
+    return run_natural(loaded, data, CONFIG, out, options=RunOptions.quiet(inputs["cache"]))
 
 
 def test_every_misclassified_pair_is_attacked_toward_its_label(natural, inputs):
@@ -71,8 +72,7 @@ def test_tau_changes_only_the_natural_rule(inputs, natural):
         data,
         replace(CONFIG, tau=0.99999),
         inputs["root"] / "strict",
-        cache_dir=inputs["cache"],
-        log=lambda _: None,
+        options=RunOptions.quiet(inputs["cache"]),
     )
     test = natural.samples[natural.samples["split"] == "test"].reset_index(drop=True)
     assert strict.samples["pass"].equals(test["pass"])
@@ -81,7 +81,7 @@ def test_tau_changes_only_the_natural_rule(inputs, natural):
 
 def test_extra_epochs_count_training_natural_samples_still_wrong(inputs, natural):
     loaded, data = open_inputs(inputs)
-    extra = run_extra_epochs(loaded, data, natural.folder, 1, cache_dir=inputs["cache"], log=lambda _: None)
+    extra = run_extra_epochs(loaded, data, natural.folder, 1, options=RunOptions.quiet(inputs["cache"]))
     assert extra["K"] == 1 and len(extra["epoch_losses"]) == 1
     assert set(extra["attributes"]) == set(ATTRS)
     for stats in extra["attributes"].values():
@@ -92,9 +92,9 @@ def test_extra_epochs_count_training_natural_samples_still_wrong(inputs, natural
 def test_extra_epochs_need_the_train_split(inputs):
     loaded, data = open_inputs(inputs)
     out = inputs["root"] / "test-only"
-    run_natural(loaded, data, CONFIG, out, cache_dir=inputs["cache"], log=lambda _: None)
+    run_natural(loaded, data, CONFIG, out, options=RunOptions.quiet(inputs["cache"]))
     with pytest.raises(ResultsError, match="no train split"):
-        run_extra_epochs(loaded, data, out, 1, cache_dir=inputs["cache"], log=lambda _: None)
+        run_extra_epochs(loaded, data, out, 1, options=RunOptions.quiet(inputs["cache"]))
 
 
 def test_train_epochs_is_seeded_and_changes_the_weights(inputs):

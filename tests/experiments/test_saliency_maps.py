@@ -11,6 +11,7 @@ import pytest
 
 from ffa_lab.cli.main import main
 from ffa_lab.errors import ResultsError
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import read_study
 from ffa_lab.experiments.saliency_maps import SALIENCY_FILE, SaliencyConfig, read_mean_saliency, run_mean_saliency
 from ffa_lab.experiments.study import StudyConfig, run_study
@@ -43,7 +44,7 @@ def test_maps_are_normalised_means_over_the_correct_images(inputs, tmp_path):
 def test_same_images_as_the_study_and_the_study_files_are_untouched(inputs, tmp_path):
     loaded, data = open_inputs(inputs)
     study_config = StudyConfig(limit=12, seed=3, attacks=("ffa",), attributes=ATTRS, chunk_size=6)
-    run_study(loaded, data, study_config, tmp_path, cache_dir=inputs["cache"], log=lambda _: None)
+    run_study(loaded, data, study_config, tmp_path, options=RunOptions.quiet(inputs["cache"]))
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
     config = SaliencyConfig(limit=12, seed=3, attributes=ATTRS)
     maps = run_mean_saliency(loaded, data, config, tmp_path, cache_dir=inputs["cache"])

@@ -9,6 +9,7 @@ import ffa_lab.experiments.study
 from ffa_lab.cli.main import main
 from ffa_lab.data.attributes import ATTRIBUTE_INDEX
 from ffa_lab.data.imagecache import load_images
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import ResultsError
 from ffa_lab.experiments.selection import quartiles, select_images
 from ffa_lab.experiments.study import StudyConfig, run_study
@@ -31,7 +32,7 @@ def inputs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def study(inputs):
     loaded, data = open_inputs(inputs)
-    return run_study(loaded, data, CONFIG, inputs["root"] / "full", cache_dir=inputs["cache"], log=lambda _: None)
+    return run_study(loaded, data, CONFIG, inputs["root"] / "full", options=RunOptions.quiet(inputs["cache"]))
 
 
 def test_select_images_is_a_seeded_sorted_subset():
@@ -99,7 +100,7 @@ def test_interrupted_study_resumes_without_redoing_finished_units(study, inputs,
             raise Killed
 
     with pytest.raises(Killed):
-        run_study(loaded, data, CONFIG, out, cache_dir=inputs["cache"], progress=kill, log=lambda _: None)
+        run_study(loaded, data, CONFIG, out, options=RunOptions.quiet(inputs["cache"], progress=kill))
     finished = {p.stem for p in (out / "parts").glob("*.npz")}
     assert 0 < len(finished) < 9 and not (out / "summary.json").exists()
     real_unit, calls = ffa_lab.experiments.study.study_unit, []
@@ -109,7 +110,7 @@ def test_interrupted_study_resumes_without_redoing_finished_units(study, inputs,
         return real_unit(ctx, attribute, positions, config=config)
 
     monkeypatch.setattr(ffa_lab.experiments.study, "study_unit", counting_unit)
-    resumed = run_study(loaded, data, CONFIG, out, cache_dir=inputs["cache"], log=lambda _: None)
+    resumed = run_study(loaded, data, CONFIG, out, options=RunOptions.quiet(inputs["cache"]))
     assert len(calls) == 9 - len(finished)  # 3 attributes x 3 chunks of 10 of 24 images
     assert not (out / "parts").exists()
     assert resumed.samples.equals(study.samples)
@@ -117,7 +118,7 @@ def test_interrupted_study_resumes_without_redoing_finished_units(study, inputs,
     assert np.array_equal(resumed.mean_perturbation, study.mean_perturbation)
     assert resumed.ranking == study.ranking
     calls.clear()
-    run_study(loaded, data, CONFIG, out, cache_dir=inputs["cache"], log=lambda _: None)  # finished: nothing to do
+    run_study(loaded, data, CONFIG, out, options=RunOptions.quiet(inputs["cache"]))  # finished: nothing to do
     assert calls == []
 
 
@@ -126,7 +127,7 @@ def test_resume_with_other_settings_is_refused(inputs):
     out = inputs["root"] / "mixed"
     PartStore(out, {"something": "else"})
     with pytest.raises(ResultsError, match="different settings"):
-        run_study(loaded, data, replace(CONFIG, limit=5), out, cache_dir=inputs["cache"], log=lambda _: None)
+        run_study(loaded, data, replace(CONFIG, limit=5), out, options=RunOptions.quiet(inputs["cache"]))
 
 
 def test_cli_rejects_unknown_attack_and_attribute(inputs, capsys):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ffa_lab.data.celeba import load_celeba
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.models.checkpoint import load_bank
 from ffa_lab.models.metrics import calibrate_threshold
 from ffa_lab.models.train import TrainConfig, class_weights, train_bank
@@ -24,7 +25,7 @@ CONFIG = TrainConfig(
 
 
 def _train(root, out, **kw):
-    return train_bank(replace(CONFIG, **kw), load_celeba(root), out, log=lambda _: None)
+    return train_bank(replace(CONFIG, **kw), load_celeba(root), out, options=RunOptions.quiet())
 
 
 def _bytes(folder):
@@ -54,10 +55,10 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_celeba, tmp_path):
             raise Killed
 
     with pytest.raises(Killed):
-        train_bank(CONFIG, load_celeba(tiny_celeba), tmp_path / "cut", log=lambda _: None, progress=kill)
+        train_bank(CONFIG, load_celeba(tiny_celeba), tmp_path / "cut", options=RunOptions.quiet(progress=kill))
     assert list(saved_epochs(tmp_path / "cut" / ".train")) == [1]
     assert not list((tmp_path / "cut").glob("*.safetensors"))
-    train_bank(CONFIG, load_celeba(tiny_celeba), tmp_path / "cut", resume=True, log=lambda _: None)
+    train_bank(CONFIG, load_celeba(tiny_celeba), tmp_path / "cut", resume=True, options=RunOptions.quiet())
     assert _bytes(tmp_path / "cut") == _bytes(tmp_path / "full")
 
 

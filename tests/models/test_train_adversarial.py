@@ -13,6 +13,7 @@ from ffa_lab.cli.main import main
 from ffa_lab.data.celeba import load_celeba
 from ffa_lab.data.imagecache import load_images
 from ffa_lab.errors import UsageError
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.models.checkpoint import load_bank
 from ffa_lab.models.checkpoint_shared import read_shared
 from ffa_lab.models.train_adversarial import AdversarialConfig, adversarial_copies, train_adversarial
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("torch_one_thread")
 @pytest.fixture
 def tiny_resnet(tiny_celeba, tmp_path):
     config = SharedTrainConfig(family="resnet", arch=TINY["resnet"], epochs=1, batch_size=8, warmup_steps=2)
-    train_shared(config, load_celeba(tiny_celeba), tmp_path / "init", log=lambda _: None)
+    train_shared(config, load_celeba(tiny_celeba), tmp_path / "init", options=RunOptions.quiet())
     return tmp_path / "init"
 
 
@@ -50,7 +51,7 @@ def test_copies_are_integer_images_within_eps_that_push_the_drawn_output_the_wro
 def test_a_tiny_fine_tuning_run_writes_a_calibrated_model_that_records_its_start(tiny_resnet, tiny_celeba, tmp_path):
     data = load_celeba(tiny_celeba)
     config = AdversarialConfig(init=str(tiny_resnet), epochs=2, eps=2.0, steps=2)
-    summary = train_adversarial(config, data, tmp_path / "adv", log=lambda _: None)
+    summary = train_adversarial(config, data, tmp_path / "adv", options=RunOptions.quiet())
     assert len(summary["history"]) == 2 and all(0 <= h["adversarial_flip_rate"] <= 100 for h in summary["history"])
     meta, tuned = read_shared(tmp_path / "adv" / "model.safetensors")
     start_meta, start = read_shared(tiny_resnet / "model.safetensors")

@@ -9,6 +9,7 @@ import pytest
 from ffa_lab.cli.main import main
 from ffa_lab.experiments.extra_epochs import run_extra_epochs
 from ffa_lab.experiments.natural import NaturalConfig, run_natural
+from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import ResultsError
 from ffa_lab.experiments.study import StudyConfig, run_study
 from ffa_lab.report.html import find_results, write_report
@@ -35,12 +36,12 @@ pytestmark = pytest.mark.usefixtures("torch_one_thread")
 def results(tmp_path_factory):
     inputs = make_inputs(tmp_path_factory.mktemp("report"))
     loaded, data = open_inputs(inputs)
-    folder, quiet = inputs["root"] / "results", (lambda _: None)
-    run_study(loaded, data, StudyConfig(attributes=ATTRS), folder / "study", cache_dir=inputs["cache"], log=quiet)
+    folder = inputs["root"] / "results"
+    run_study(loaded, data, StudyConfig(attributes=ATTRS), folder / "study", options=RunOptions.quiet(inputs["cache"]))
     for split in ("train", "test"):
         config = NaturalConfig(split=split, attributes=ATTRS)
-        run_natural(loaded, data, config, folder / "natural", cache_dir=inputs["cache"], log=quiet)
-    run_extra_epochs(loaded, data, folder / "natural", 1, cache_dir=inputs["cache"], log=quiet)
+        run_natural(loaded, data, config, folder / "natural", options=RunOptions.quiet(inputs["cache"]))
+    run_extra_epochs(loaded, data, folder / "natural", 1, options=RunOptions.quiet(inputs["cache"]))
     return folder
 
 
