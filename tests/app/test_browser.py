@@ -107,6 +107,24 @@ def shoot(page, name: str) -> Path:
     return path
 
 
+def click_button(page, name: str, where: str) -> None:
+    """Click the button whose label contains ``name``; when the page has none, fail with what it shows instead
+    (its alerts and the end of its text) and a screenshot, rather than a bare timeout."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = page.get_by_role("button", name=name, exact=False).first
+    try:
+        button.wait_for(state="attached", timeout=60_000)
+    except PlaywrightTimeout:
+        alerts = [a.inner_text() for a in page.locator('[data-testid="stAlert"]').all()]
+        text = page.locator('[data-testid="stMain"]').first.inner_text()
+        shoot(page, f"failed_{where.replace(' ', '_')}")
+        raise AssertionError(
+            f"{where}: no button {name!r} at {page.url}; alerts {alerts}; page ends: {text[-1500:]}"
+        ) from None
+    button.click()
+
+
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
     page.get_by_label(label, exact=True).first.click()
@@ -168,7 +186,7 @@ def test_every_page_in_chromium(server, browser_page, tmp_path):
     assert visible_count(page, '[data-testid="stImage"] img', 3) >= 3  # original | adversarial | perturbation
     assert visible_count(page, '[data-testid="stPlotlyChart"]', 3) >= 3  # |δ|, score vs scale, side effects
     shoot(page, "2_flip_smiling")
-    page.get_by_role("button", name="Flip every attribute", exact=False).click()
+    click_button(page, "Flip every attribute", "flip all")
     settle(page)
     no_exception(page, "flip all")
     assert visible_count(page, '[data-testid="stImage"] img', 3 + 40) >= 3 + 40
