@@ -1,4 +1,6 @@
-"""Helpers shared by subcommands: device choice, the --models flag and progress bars (JSON output: ffa_lab.files.write_json)."""
+"""Helpers shared by subcommands: device choice, the --models flag and progress bars (per step and per epoch).
+
+JSON output: ffa_lab.files.write_json."""
 
 from __future__ import annotations
 

@@ -67,12 +67,14 @@ def _tiny_results(root: Path, kinds: tuple[str, ...] = ("study", "natural")) -> 
     loaded = load_bank(work / "models")
     data = load_celeba(write_celeba(work / "celeba", n_train=24, n_test=12))
     names = ("Smiling", "Male", "Young", "Eyeglasses")
-    quiet = dict(options=RunOptions.quiet(work / "cache"))
+    quiet = RunOptions.quiet(work / "cache")
     if "study" in kinds:
-        run_study(loaded, data, StudyConfig(limit=12, attributes=names), root / "study", **quiet)
+        run_study(loaded, data, StudyConfig(limit=12, attributes=names), root / "study", options=quiet)
     if "natural" in kinds:
         for split in ("train", "test"):
-            run_natural(loaded, data, NaturalConfig(split=split, attributes=names, limit=12), root / "natural", **quiet)
+            run_natural(
+                loaded, data, NaturalConfig(split=split, attributes=names, limit=12), root / "natural", options=quiet
+            )
 
 
 @pytest.fixture(scope="session")
