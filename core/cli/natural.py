@@ -58,9 +58,11 @@ def run(args) -> int:
                 out,
                 args.extra_epochs,
                 lr_factor=args.lr_factor,
-                device=device,
                 options=RunOptions(
-                    cache_dir=args.cache and Path(args.cache), log=lambda m: print(m, file=sys.stderr), progress=bars
+                    cache_dir=args.cache and Path(args.cache),
+                    log=lambda m: print(m, file=sys.stderr),
+                    progress=bars,
+                    device=device,
                 ),
             )
         finally:

@@ -170,8 +170,8 @@ def run_sharded(runner, reader, args, inputs: tuple, device: str, desc: str):
                     log=lambda m: print(m, file=sys.stderr),
                     progress=bar if dist.is_main else None,
                     dist=dist,
+                    force=args.force,
                 ),
-                force=args.force,
             )
         finally:
             bar.close()

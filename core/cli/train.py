@@ -109,8 +109,9 @@ def _train(args, config: TrainConfig | SharedTrainConfig, data, device: str, dis
         data,
         Path(args.out),
         resume=args.resume,
-        device=device,
-        options=RunOptions(cache_dir=Path(args.cache) if args.cache else None, progress=progress, dist=dist),
+        options=RunOptions(
+            cache_dir=Path(args.cache) if args.cache else None, progress=progress, dist=dist, device=device
+        ),
     )
     progress.close()
     val = summary["val"]
@@ -138,8 +139,8 @@ def _train_adversarial(args) -> int:
     )
     progress = EpochBars(config.epochs, prefix="adversarial ")
     device = resolve_device(args.device)
-    options = RunOptions(cache_dir=Path(args.cache) if args.cache else None, progress=progress)
-    summary = train_adversarial(config, load_celeba(args.celeba), Path(args.out), device=device, options=options)
+    options = RunOptions(cache_dir=Path(args.cache) if args.cache else None, progress=progress, device=device)
+    summary = train_adversarial(config, load_celeba(args.celeba), Path(args.out), options=options)
     progress.close()
     val = summary["val"]
     print(

@@ -44,13 +44,12 @@ def run_extra_epochs(
     epochs: int,
     *,
     lr_factor: float = 0.1,
-    device: str = "cpu",
     options: RunOptions = RunOptions(),
 ) -> dict:
     """Train a copy of the bank ``epochs`` more epochs; count the train-split natural adversarial samples
     (of the images it trains on) that it still misclassifies. Writes and returns ``extra_epochs.json``.
     ``options.progress(epoch, step, total)`` follows the training."""
-    cache_dir, log, progress = options.cache_dir, options.log, options.progress
+    cache_dir, log, progress, device = options.cache_dir, options.log, options.progress, options.device
     if epochs <= 0:
         raise UsageError(f"extra epochs must be positive, not {epochs}")
     if loaded.family != "per-attribute":

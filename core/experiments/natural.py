@@ -91,13 +91,12 @@ def run_natural(
     out: str | Path,
     *,
     options: RunOptions = RunOptions(),
-    force: bool = False,
     score_cache: Path | None = None,
     steps: Callable[[Step], None] | None = None,
 ) -> NaturalResults:
     """Mine natural adversarial samples of ``config.split`` into ``out`` (resumable); return the folder.
 
-    A split already in ``out`` with the same settings and models is kept as is unless ``force`` (checked
+    A split already in ``out`` with the same settings and models is kept as is unless ``options.force`` (checked
     before any image is read). An image is misclassified for an attribute when that attribute's own
     network (``bank.subset([g])``, the one FFA attacks) gets its sign wrong; ``score_cache`` keeps those
     scores on disk for later runs (ffa_lab.experiments.scorecache). ``progress(done, total)`` counts the
@@ -108,7 +107,7 @@ def run_natural(
     out, bank = Path(out), loaded.bank
     settings = natural_settings(loaded, data, config)
     fingerprint = settings["model_fingerprint"]
-    if dist.from_main(not force and _finished_split_settings(out, config.split) == settings):
+    if dist.from_main(not options.force and _finished_split_settings(out, config.split) == settings):
         log(f"{out} already holds the {config.split} split with these settings and models; nothing to do")
         return read_natural(out)
     stages = Stages(STAGES, steps or (lambda _step: None))

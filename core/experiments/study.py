@@ -102,17 +102,11 @@ def study_unit(
 
 
 def run_study(
-    loaded: LoadedBank,
-    data: CelebA,
-    config: StudyConfig,
-    out: str | Path,
-    *,
-    options: RunOptions = RunOptions(),
-    force: bool = False,
+    loaded: LoadedBank, data: CelebA, config: StudyConfig, out: str | Path, *, options: RunOptions = RunOptions()
 ) -> StudyResults:
     """Run (or resume) the study into ``out`` and return the merged results.
 
-    A finished folder with the same settings and models is returned as is unless ``force``. Under
+    A finished folder with the same settings and models is returned as is unless ``options.force``. Under
     torch.distributed (``dist``) the ranks share the (attribute, chunk) units (ffa_lab.experiments.units).
 
     ``progress(done, total)`` is called after every finished unit with attacks done / total; an
@@ -132,7 +126,7 @@ def run_study(
         "data_fingerprint": data.fingerprint(),
         "bank_attributes": list(bank.attributes),
     }
-    if dist.from_main(not force and finished_settings(out) == settings):  # one decision for all ranks
+    if dist.from_main(not options.force and finished_settings(out) == settings):  # one decision for all ranks
         log(f"{out} already holds this study (same settings and models); nothing to do")
         return read_study(out)
     with dist.main_first():  # rank 0 checks or writes the store's settings first

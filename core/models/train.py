@@ -179,13 +179,7 @@ def train_epochs(
 
 
 def train_bank(
-    config: TrainConfig,
-    data: CelebA,
-    out: Path,
-    *,
-    resume: bool = False,
-    device: str = "cpu",
-    options: RunOptions = RunOptions(),
+    config: TrainConfig, data: CelebA, out: Path, *, resume: bool = False, options: RunOptions = RunOptions()
 ) -> dict:
     """Train the bank on ``data``'s train partition; write checkpoints into ``out``; return a summary.
 
@@ -197,6 +191,7 @@ def train_bank(
     single-process run's on the CPU.
     """
     cache_dir, log, progress, dist = options.cache_dir, options.log, options.progress, options.dist
+    device = options.device
     out = Path(out)
     if dist.world_size > len(config.attributes):
         raise UsageError(f"{dist.world_size} ranks but only {len(config.attributes)} attribute networks to train")

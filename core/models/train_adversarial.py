@@ -108,15 +108,10 @@ class BatchMixer:
 
 
 def train_adversarial(
-    config: AdversarialConfig,
-    data: CelebA,
-    out: Path,
-    *,
-    device: str = "cpu",
-    options: RunOptions = RunOptions(),
+    config: AdversarialConfig, data: CelebA, out: Path, *, options: RunOptions = RunOptions()
 ) -> dict:
     """Fine-tune ``config.init``'s model on ``data``'s train partition; write ``out/model.safetensors``."""
-    cache_dir, log, progress = options.cache_dir, options.log, options.progress
+    cache_dir, log, progress, device = options.cache_dir, options.log, options.progress, options.device
     path = Path(config.init) / "model.safetensors"
     if not path.is_file():
         raise UsageError(

@@ -138,16 +138,11 @@ def training_data(config: SharedTrainConfig, data: CelebA, cache_dir: Path | Non
 
 
 def train_shared(
-    config: SharedTrainConfig,
-    data: CelebA,
-    out: Path,
-    *,
-    resume: bool = False,
-    device: str = "cpu",
-    options: RunOptions = RunOptions(),
+    config: SharedTrainConfig, data: CelebA, out: Path, *, resume: bool = False, options: RunOptions = RunOptions()
 ) -> dict:
     """Train on ``data``'s train partition, write ``out/model.safetensors``; return a summary."""
     cache_dir, log, progress, dist = options.cache_dir, options.log, options.progress, options.dist
+    device = options.device
     if dist.enabled:
         raise UsageError(
             f"training the {config.family} family under torchrun is not supported (one network: run one process)"
