@@ -20,7 +20,8 @@ import torch
 from ffa_lab.experiments.distributed import SINGLE, balance, block
 from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import SAMPLES_FILE
-from tests.conftest import REPO, shared_dir
+from ffa_lab.cli.main import main
+from tests.conftest import REPO, one_thread, shared_dir
 from tests.study_helpers import stable
 
 SHARED = shared_dir()
@@ -69,8 +70,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _single(args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "ffa_lab.cli.main", *args]
+def _run_in_process(args: list[str], env: dict, monkeypatch) -> None:
+    """The single-process run through ``main(argv)`` on one torch thread, with the torchrun runs'
+    environment (which a ``--workers 2`` run hands to the ranks it starts): saves a Python start-up."""
+    for name in ("OMP_NUM_THREADS", "FFA_LAB_DIST_BACKEND", "FFA_LAB_CACHE"):
+        monkeypatch.setenv(name, env[name])
+    with one_thread():
+        assert main(args) == 0
 
 
 def _torchrun(args: list[str]) -> list[str]:
@@ -149,11 +155,11 @@ def _same_weights(a: Path, b: Path, names: list[str]) -> None:
 
 @needs_shared
 @pytest.mark.slow
-def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path):
+def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path, monkeypatch):
     env = _env(tmp_path)
     args = ["train", "--celeba", str(SHARED / "celeba"), "--limit", "120", "--epochs", "3", "--attributes", ATTRIBUTES]
     single, ranks, resumed = tmp_path / "single", tmp_path / "ranks", tmp_path / "resumed"
-    _run(_single([*args, "--out", str(single)]), env)
+    _run_in_process([*args, "--out", str(single)], env, monkeypatch)
     _run(_torchrun([*args, "--out", str(ranks)]), env)
     networks = [f"{a}.safetensors" for a in ATTRIBUTES.split(",")]
     _same_weights(single, ranks, networks)
@@ -183,7 +189,7 @@ def test_torchrun_training_equals_single_process_and_resumes_per_shard(tmp_path)
 @needs_shared
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["study", "natural"])
-def test_torchrun_study_and_mining_equal_single_process_and_resume(kind, tmp_path):
+def test_torchrun_study_and_mining_equal_single_process_and_resume(kind, tmp_path, monkeypatch):
     env = _env(tmp_path)
     extra = ["--attacks", "ffa,fgs"] if kind == "study" else []
     args = [
@@ -203,8 +209,8 @@ def test_torchrun_study_and_mining_equal_single_process_and_resume(kind, tmp_pat
         *extra,
     ]
     single, ranks, resumed = tmp_path / "single", tmp_path / "ranks", tmp_path / "resumed"
-    _run(_single([*args, "--out", str(single), "--workers", "1"]), env)
-    _run(_single([*args, "--out", str(ranks), "--workers", "2"]), env)  # --workers 2 starts 2 torchrun ranks
+    _run_in_process([*args, "--out", str(single), "--workers", "1"], env, monkeypatch)
+    _run_in_process([*args, "--out", str(ranks), "--workers", "2"], env, monkeypatch)  # starts 2 torchrun ranks
     files = [SAMPLES_FILE] + (["side_effects.csv", "mean_perturbation.npz"] if kind == "study" else [])
     _same_files(single, ranks, files)
     summaries = [json.loads((f / "summary.json").read_text()) for f in (single, ranks)]
