@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from ffa_lab.cli.main import main
 from ffa_lab.experiments.distributed import SINGLE, balance, block
 from ffa_lab.experiments.options import RunOptions
 from ffa_lab.experiments.results import SAMPLES_FILE
-from ffa_lab.cli.main import main
 from tests.conftest import REPO, one_thread, shared_dir
 from tests.study_helpers import stable
 

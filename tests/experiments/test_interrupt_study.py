@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from ffa_lab.experiments.results import SAMPLES_FILE
 from ffa_lab.cli.main import main
+from ffa_lab.experiments.results import SAMPLES_FILE
 from tests.conftest import REPO, one_thread
 from tests.study_helpers import make_inputs, stable
 
